@@ -1,0 +1,256 @@
+"""``check(dataset, loss_or_format)``: find the data problems that silently ruin training.
+
+Each finding says what is wrong, how many rows it touches, and how to fix it. The checks:
+
+* the format does not fit the loss (and which converter would make it fit);
+* extra columns that would be taken as inputs; empty texts;
+* column order that looks swapped (a "positive" column first, anchors much longer than positives);
+* labels outside the loss's range (scores outside 0..1, binary labels other than 0/1);
+* constant labels (a correlation-based evaluator would return NaN);
+* class ids that are not 0..K-1;
+* duplicates that become false negatives for in-batch-negative losses;
+* classes with a single example, useless to batch-triplet losses.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import datasets
+
+from lossbook.detect import Detection, FormatError, as_dataset, detect_format
+from lossbook.formats import FORMATS, Format, LabelKind
+
+__all__ = ["CheckReport", "Finding", "check"]
+
+# Formats whose losses use the other rows of the batch as negatives.
+_IN_BATCH_FORMATS = {"pair", "triplet", "n-tuple"}
+_SWAPPED_FIRST_NAMES = {"positive", "negative", "answer", "passage", "document", "doc", "response", "context"}
+
+
+@dataclass
+class Finding:
+    """One problem: a short kind, what is wrong, and the fix."""
+
+    kind: str
+    message: str
+    fix: str
+    rows: int | None = None
+
+    def __str__(self) -> str:
+        count = f" ({self.rows:,} rows)" if self.rows is not None else ""
+        return f"[{self.kind}]{count} {self.message} Fix: {self.fix}"
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found; empty ``findings`` means the data looks right for the loss."""
+
+    detection: Detection | None
+    target: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def kinds(self) -> set[str]:
+        return {finding.kind for finding in self.findings}
+
+    def __str__(self) -> str:
+        head = f"Checked against {self.target}: " + ("no problems found." if self.ok else f"{len(self.findings)} problem(s).")
+        detected = f"\n{self.detection.explain()}" if self.detection else ""
+        return head + detected + "".join(f"\n  - {finding}" for finding in self.findings)
+
+
+def _target_formats(loss_or_format) -> tuple[tuple[Format, ...], str]:
+    if isinstance(loss_or_format, Format):
+        return (loss_or_format,), f"the format '{loss_or_format.title}'"
+    if isinstance(loss_or_format, str):
+        return (FORMATS[loss_or_format],), f"the format '{FORMATS[loss_or_format].title}'"
+    formats = getattr(loss_or_format, "formats", None)
+    if formats is None:
+        formats = getattr(type(loss_or_format), "formats", None)
+    if not formats:
+        raise TypeError(f"check() takes a loss (class or instance) or a Format, got {loss_or_format!r}.")
+    name = loss_or_format.__name__ if isinstance(loss_or_format, type) else type(loss_or_format).__name__
+    return tuple(formats), name
+
+
+def check(data, loss_or_format) -> CheckReport:
+    """Check a data set against a loss (or a format) and report every problem found.
+
+    Args:
+        data: a ``datasets.Dataset`` or a dict of columns.
+        loss_or_format: a loss class or instance (its ``formats`` are used), a ``Format`` or a format key.
+    """
+    dataset = as_dataset(data)
+    targets, target_name = _target_formats(loss_or_format)
+    report = CheckReport(detection=None, target=target_name)
+    try:
+        detection = detect_format(dataset)
+    except FormatError as error:
+        report.findings.append(Finding("unreadable", str(error), "see the message above"))
+        return report
+    report.detection = detection
+    fmt = detection.format
+    accepted = [target for target in targets if target.key == "any" or target.key in {fmt.key, *(a.key for a in detection.alternatives)}]
+    if not accepted:
+        wanted = " or ".join(f"'{target.title}'" for target in targets)
+        report.findings.append(
+            Finding(
+                "wrong-format",
+                f"The data is '{fmt.title}' but {target_name} needs {wanted}.",
+                "convert the data (lossbook.table.losses_for(format, via_conversion=True) lists the converters), "
+                "or pick a loss for this format.",
+            )
+        )
+    effective = next((target for target in accepted if target.key != "any"), fmt)
+    report.findings += _text_findings(dataset, detection)
+    report.findings += _order_findings(dataset, detection)
+    if detection.label_column is not None:
+        report.findings += _label_findings(dataset, detection.label_column, effective)
+    if effective.key in _IN_BATCH_FORMATS:
+        report.findings += _duplicate_findings(dataset, detection)
+    if effective.key == "sentence-class":
+        report.findings += _singleton_class_findings(dataset, detection.label_column)
+    return report
+
+
+def _text_findings(dataset: datasets.Dataset, detection: Detection) -> list[Finding]:
+    findings = []
+    expected = detection.format.max_columns
+    if expected is not None and len(detection.input_columns) > expected:
+        extra = detection.input_columns[expected:]
+        findings.append(
+            Finding(
+                "extra-columns",
+                f"The columns {extra} would be fed to the model as extra inputs.",
+                f"drop them: dataset.remove_columns({extra!r}).",
+            )
+        )
+    for column in detection.input_columns:
+        empty = sum(1 for text in dataset[column] if not text or not str(text).strip())
+        if empty:
+            findings.append(Finding("empty-text", f"Column '{column}' has empty texts.", "filter them out.", empty))
+    return findings
+
+
+def _order_findings(dataset: datasets.Dataset, detection: Detection) -> list[Finding]:
+    inputs = detection.input_columns
+    if len(inputs) < 2 or detection.format.key not in {"pair", "triplet", "n-tuple", "pair-binary", "triplet-margin"}:
+        return []
+    findings = []
+    names = [name.lower() for name in inputs]
+    if names[0] in _SWAPPED_FIRST_NAMES or ("negative" in names and "positive" in names and names.index("negative") < names.index("positive")):
+        findings.append(
+            Finding(
+                "column-order",
+                f"The column order {inputs} looks swapped: losses read the columns by position "
+                "(anchor, positive, negative...), not by name.",
+                "reorder: dataset.select_columns([...anchor, positive, negatives..., label]).",
+            )
+        )
+    elif detection.format.key in {"pair", "triplet", "n-tuple"}:
+        mean_length = [sum(len(text) for text in dataset[column][:2000]) / min(len(dataset), 2000) for column in inputs[:2]]
+        if mean_length[0] > 2.5 * mean_length[1]:
+            findings.append(
+                Finding(
+                    "column-order",
+                    f"The first column ('{inputs[0]}', {mean_length[0]:.0f} characters on average) is much longer than the "
+                    f"second ('{inputs[1]}', {mean_length[1]:.0f}); for (query, passage) data the query comes first.",
+                    "check which column is the anchor and reorder with dataset.select_columns([...]) if needed.",
+                )
+            )
+    return findings
+
+
+def _label_findings(dataset: datasets.Dataset, label_column: str, fmt: Format) -> list[Finding]:
+    feature = dataset.features[label_column]
+    if not hasattr(feature, "dtype") or fmt.label in (LabelKind.TEACHER_EMBEDDING, LabelKind.TEACHER_SCORES):
+        return []
+    values = list(dataset[label_column])
+    findings = []
+    distinct = set(values)
+    if len(distinct) == 1:
+        findings.append(
+            Finding(
+                "constant-labels",
+                f"Every '{label_column}' is {values[0]!r}: there is nothing to learn, and correlation-based "
+                "evaluation returns NaN.",
+                "use data with varied labels.",
+                len(values),
+            )
+        )
+    if fmt.label is LabelKind.SCORE:
+        outside = sum(1 for v in values if not 0.0 <= v <= 1.0)
+        if outside:
+            findings.append(
+                Finding(
+                    "label-range",
+                    f"{outside:,} scores lie outside 0..1 (min {min(values):g}, max {max(values):g}); "
+                    "CosineSimilarityLoss compares them with a cosine.",
+                    "rescale to 0..1 (STS-B's 0-5 scores: divide by 5): dataset.map(lambda r: {'score': r['score'] / 5}).",
+                    outside,
+                )
+            )
+    elif fmt.label is LabelKind.BINARY:
+        outside = sum(1 for v in values if v not in (0, 1))
+        if outside:
+            findings.append(
+                Finding("label-range", f"{outside:,} labels are neither 0 nor 1.", "map them to 1 (match) / 0 (no match).", outside)
+            )
+    elif fmt.label is LabelKind.CLASS:
+        if any(not float(v).is_integer() for v in values):
+            findings.append(Finding("label-range", "Class labels must be integers.", "cast the label column to int64."))
+        else:
+            ids = sorted({int(v) for v in distinct})
+            if ids[0] < 0 or ids != list(range(len(ids))):
+                gaps = sorted(set(range(max(ids[-1] + 1, 0))) - set(ids))[:10]
+                findings.append(
+                    Finding(
+                        "class-ids",
+                        f"The class ids are not 0..{len(ids) - 1}: they run from {ids[0]} to {ids[-1]}"
+                        + (f" with gaps (e.g. {gaps})" if gaps else "")
+                        + "; SoftmaxLoss needs num_labels > the largest id, and negative ids break cross-entropy.",
+                        "renumber: ids = {old: new for new, old in enumerate(sorted(set(labels)))}.",
+                    )
+                )
+    return findings
+
+
+def _duplicate_findings(dataset: datasets.Dataset, detection: Detection) -> list[Finding]:
+    findings = []
+    for role, column in zip(("anchor", "positive"), detection.input_columns[:2]):
+        counts = Counter(dataset[column])
+        repeated = sum(count - 1 for count in counts.values() if count > 1)
+        if repeated:
+            findings.append(
+                Finding(
+                    "duplicates",
+                    f"{repeated:,} rows repeat an earlier {role} text ('{column}'); in a batch with the repeat, the same "
+                    "text is both the positive and an in-batch negative (a false negative).",
+                    "de-duplicate with lossbook.convert.deduplicate(dataset), or train with the no-duplicates batch sampler.",
+                    repeated,
+                )
+            )
+    return findings
+
+
+def _singleton_class_findings(dataset: datasets.Dataset, label_column: str | None) -> list[Finding]:
+    if label_column is None:
+        return []
+    counts = Counter(dataset[label_column])
+    single = sorted(label for label, count in counts.items() if count == 1)
+    if not single:
+        return []
+    return [
+        Finding(
+            "singleton-classes",
+            f"{len(single)} class(es) have a single example (e.g. {single[:5]}): batch-triplet losses can never use them "
+            "as an anchor with a positive.",
+            "drop those rows, or add examples; the group-by-label sampler needs >= 2 per class.",
+            len(single),
+        )
+    ]

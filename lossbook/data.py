@@ -1,0 +1,346 @@
+"""Named data sets with canonical columns, from a mirror folder, the Hub, or the small sets bundled in data/.
+
+``load_dataset("stsb")`` returns a ``datasets.Dataset`` whose columns follow sentence-transformers'
+rules for its format (inputs in order, then ``label`` or ``score``), whatever the source called them.
+Sources are tried in order:
+
+1. the folder named by the environment variable ``LOSSBOOK_DATA`` (laid out like the shared mirror:
+   ``stsb/train.csv``, ``nli/snli_validation.csv``, ...);
+2. the Hugging Face Hub (skipped when ``HF_HUB_OFFLINE=1``);
+3. the small sets written for lossbook and bundled in ``data/`` (always there, a few hundred rows).
+
+Every call says which source it used (printed, and kept in ``dataset.info.description``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+
+__all__ = [
+    "DATASETS",
+    "DatasetSpec",
+    "RetrievalSet",
+    "bundled_data_folder",
+    "load_dataset",
+    "load_retrieval",
+]
+
+# "dev" and "validation" name the same split; sources disagree on which word they use.
+_SPLIT_ALIASES = {"dev": "validation", "val": "validation", "valid": "validation"}
+
+
+def _divide_score_by_5(row: dict) -> dict:
+    return {"score": float(row["score"]) / 5.0}
+
+
+@dataclass(frozen=True)
+class HubSource:
+    repo_id: str
+    config: str | None
+    splits: dict[str, str]  # lossbook split -> Hub split
+    renames: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One named data set: its canonical columns and where each split can be found."""
+
+    name: str
+    format: str
+    description: str
+    columns: tuple[str, ...]
+    mirror: dict[str, tuple[str, ...]]  # split -> CSV files relative to LOSSBOOK_DATA
+    bundled: dict[str, tuple[str, ...]]  # split -> CSV files relative to data/
+    hub: HubSource | None = None
+    # Applied to CSV rows (the mirror and the bundled sets use STS-B's 0-5 scale; the Hub copy is 0-1).
+    csv_transform: Callable[[dict], dict] | None = None
+    notes: dict[str, str] = field(default_factory=dict)  # split -> a caveat shown with the source
+
+    @property
+    def splits(self) -> list[str]:
+        names = set(self.mirror) | set(self.bundled) | (set(self.hub.splits) if self.hub else set())
+        return sorted(names)
+
+
+_STAND_IN = "the source's validation split, standing in as a small training set"
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.name: spec
+    for spec in [
+        DatasetSpec(
+            "stsb", "(sentence_A, sentence_B) pairs + float similarity score 0-1",
+            "STS Benchmark: sentence pairs scored 0 (unrelated) to 1 (same meaning).",
+            ("sentence1", "sentence2", "score"),
+            mirror={"train": ("stsb/train.csv",), "validation": ("stsb/dev.csv",)},
+            bundled={"train": ("stsb/train.csv",), "validation": ("stsb/dev.csv",), "test": ("stsb/test.csv",)},
+            hub=HubSource("sentence-transformers/stsb", None, {"train": "train", "validation": "validation", "test": "test"}),
+            csv_transform=_divide_score_by_5,
+        ),
+        DatasetSpec(
+            "nli", "(sentence_A, sentence_B) pairs + class (0 entailment, 1 neutral, 2 contradiction)",
+            "Natural language inference: does the premise entail, leave open, or contradict the hypothesis?",
+            ("premise", "hypothesis", "label"),
+            mirror={
+                "train": ("nli/snli_validation.csv", "nli/mnli_validation_matched.csv"),
+                "snli": ("nli/snli_validation.csv",),
+                "mnli": ("nli/mnli_validation_matched.csv",),
+            },
+            bundled={"train": ("nli/train.csv",)},
+            hub=HubSource("sentence-transformers/all-nli", "pair-class", {"train": "train", "validation": "dev", "test": "test"}),
+            notes={"train": _STAND_IN},
+        ),
+        DatasetSpec(
+            "nli-triplets", "(anchor, positive, negative) triplets",
+            "NLI turned into triplets: an entailed hypothesis is the positive, a contradiction the negative.",
+            ("anchor", "positive", "negative"),
+            mirror={
+                "train": ("nli_triplets/snli_validation.csv", "nli_triplets/mnli_validation_matched.csv"),
+                "snli": ("nli_triplets/snli_validation.csv",),
+                "mnli": ("nli_triplets/mnli_validation_matched.csv",),
+            },
+            bundled={"train": ("nli_triplets/train.csv",)},
+            hub=HubSource("sentence-transformers/all-nli", "triplet", {"train": "train", "validation": "dev", "test": "test"}),
+            notes={"train": _STAND_IN},
+        ),
+        DatasetSpec(
+            "paws", "(anchor, positive/negative) pairs + 1 if paraphrase, 0 if not",
+            "PAWS: paraphrase pairs whose non-paraphrases share almost all words.",
+            ("sentence1", "sentence2", "label"),
+            mirror={"train": ("paws/dev.csv",), "validation": ("paws/dev.csv",)},
+            bundled={"train": ("paws/train.csv",), "test": ("paws/test.csv",)},
+            hub=HubSource("google-research-datasets/paws", "labeled_final", {"train": "train", "validation": "validation", "test": "test"}),
+            notes={"train": _STAND_IN},
+        ),
+        DatasetSpec(
+            "qa-pairs", "(anchor, positive) pairs",
+            "Questions paired with the sentence that answers them.",
+            ("anchor", "positive"),
+            mirror={"train": ("qa_pairs/xquad_train_pairs.csv",)},
+            bundled={"train": ("qa_pairs/train.csv",)},
+            hub=HubSource("sentence-transformers/squad", None, {"train": "train"}, {"question": "anchor", "answer": "positive"}),
+        ),
+        DatasetSpec(
+            "qa-triplets", "(anchor, positive, negative) triplets",
+            "Questions, the sentence that answers them, and a sentence of the same text that does not.",
+            ("anchor", "positive", "negative"),
+            mirror={"train": ("qa_pairs/xquad_train_triplets.csv",)},
+            bundled={"train": ("qa_pairs/triplets.csv",)},
+        ),
+        DatasetSpec(
+            "banking77", "single sentences + class",
+            "Banking77: customer-service messages labelled with one of 77 intents.",
+            ("sentence", "label"),
+            mirror={"train": ("banking77/train.csv",), "test": ("banking77/test.csv",)},
+            bundled={"train": ("banking77/train.csv",), "test": ("banking77/test.csv",)},
+            hub=HubSource("PolyAI/banking77", None, {"train": "train", "test": "test"}, {"text": "sentence"}),
+        ),
+        DatasetSpec(
+            "clinc150", "single sentences + class",
+            "CLINC150: requests to a virtual assistant labelled with one of 150 intents in 10 domains.",
+            ("sentence", "label"),
+            mirror={"train": ("clinc150/train.csv",)},
+            bundled={"train": ("clinc150/train.csv",), "test": ("clinc150/test.csv",)},
+            hub=HubSource("clinc_oos", "plus", {"train": "train", "validation": "validation", "test": "test"}, {"text": "sentence", "intent": "label"}),
+        ),
+        DatasetSpec(
+            "sentences", "single sentences",
+            "Plain sentences without labels, for the unsupervised losses.",
+            ("sentence",),
+            mirror={"train": ("sentences/sentences.csv",)},
+            bundled={"train": ("sentences/train.csv",)},
+        ),
+        DatasetSpec(
+            "xquad-retrieval", "retrieval: queries, corpus and relevance judgements",
+            "A small retrieval set: questions, one passage per sentence, and which passage answers which question.",
+            ("qid", "pid", "score"),
+            mirror={
+                "queries": ("retrieval_xquad/queries.csv",),
+                "corpus": ("retrieval_xquad/corpus.csv",),
+                "qrels": ("retrieval_xquad/qrels.csv",),
+            },
+            bundled={"queries": ("retrieval/queries.csv",), "corpus": ("retrieval/corpus.csv",), "qrels": ("retrieval/qrels.csv",)},
+        ),
+    ]
+}
+# Columns per split where they differ from the spec's (the retrieval set has three kinds of table).
+_SPLIT_COLUMNS = {
+    ("xquad-retrieval", "queries"): ("qid", "text"),
+    ("xquad-retrieval", "corpus"): ("pid", "title", "text"),
+}
+_INT_COLUMNS = {"label"}
+_FLOAT_COLUMNS = {"score"}
+
+
+def bundled_data_folder() -> Path:
+    """The folder of the small data sets written for lossbook (``data/`` in the repository)."""
+    repository_data = Path(__file__).resolve().parent.parent / "data"
+    if (repository_data / "README.md").is_file():
+        return repository_data
+    import lossbook.bundled_data  # the same files, installed inside the wheel
+
+    return Path(next(iter(lossbook.bundled_data.__path__)))
+
+
+def load_dataset(name: str, split: str = "train", *, verbose: bool = True) -> datasets.Dataset:
+    """Load a named data set with canonical column names.
+
+    Args:
+        name: one of ``lossbook.DATASETS`` (``stsb``, ``nli``, ``nli-triplets``, ``paws``, ``qa-pairs``,
+            ``qa-triplets``, ``banking77``, ``clinc150``, ``sentences``, ``xquad-retrieval``).
+        split: ``train``, ``validation`` (alias ``dev``), ``test``, or a set's own splits
+            (``queries``/``corpus``/``qrels`` for retrieval). Not every source has every split.
+        verbose: print which source was used.
+
+    Returns:
+        A ``datasets.Dataset``; ``dataset.info.description`` says where it came from.
+    """
+    spec = _spec(name)
+    split = _SPLIT_ALIASES.get(split, split)
+    if split not in spec.splits:
+        raise ValueError(f"The data set {name!r} has no split {split!r}. Its splits are: {', '.join(spec.splits)}.")
+    tried: list[str] = []
+    loaded = _from_mirror(spec, split, tried) or _from_hub(spec, split, tried) or _from_bundled(spec, split, tried)
+    if loaded is None:
+        raise FileNotFoundError(
+            f"No source has split {split!r} of {name!r}. Tried:\n  - " + "\n  - ".join(tried)
+            + f"\nSplits by source: mirror {sorted(spec.mirror)}, bundled {sorted(spec.bundled)}"
+            + (f", Hub {sorted(spec.hub.splits)}" if spec.hub else "")
+            + ". Set LOSSBOOK_DATA to a mirror folder, go online, or pick another split."
+        )
+    dataset, source = loaded
+    note = spec.notes.get(split) if source.startswith("mirror") else None
+    message = f"{name} [{split}]: {len(dataset):,} rows from {source}" + (f" ({note})" if note else "")
+    dataset.info.description = message
+    if verbose:
+        print(message)
+    return dataset
+
+
+def _spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise ValueError(f"Unknown data set {name!r}. Known data sets: {', '.join(DATASETS)}.")
+    return DATASETS[name]
+
+
+def _from_mirror(spec: DatasetSpec, split: str, tried: list[str]) -> tuple[datasets.Dataset, str] | None:
+    root = os.environ.get("LOSSBOOK_DATA")
+    if not root:
+        tried.append("mirror: LOSSBOOK_DATA is not set")
+        return None
+    files = spec.mirror.get(split)
+    if files is None:
+        tried.append(f"mirror {root}: has no {split!r} split of {spec.name}")
+        return None
+    paths = [Path(root).expanduser() / file for file in files]
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        tried.append(f"mirror {root}: missing {', '.join(missing)}")
+        return None
+    return _read_csv(spec, split, paths), f"the mirror {root} (LOSSBOOK_DATA)"
+
+
+def _hub_offline() -> bool:
+    return any(
+        os.environ.get(variable, "0").lower() in {"1", "true", "yes", "on"}
+        for variable in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
+
+
+def _from_hub(spec: DatasetSpec, split: str, tried: list[str]) -> tuple[datasets.Dataset, str] | None:
+    if spec.hub is None or split not in spec.hub.splits:
+        tried.append(f"Hub: {spec.name} has no Hub source for split {split!r}")
+        return None
+    if _hub_offline():
+        tried.append(f"Hub {spec.hub.repo_id}: skipped, HF_HUB_OFFLINE is set")
+        return None
+    try:
+        dataset = datasets.load_dataset(spec.hub.repo_id, spec.hub.config, split=spec.hub.splits[split])
+    except Exception as error:  # network, auth or format problems all mean "try the next source"
+        tried.append(f"Hub {spec.hub.repo_id}: {type(error).__name__}: {str(error).splitlines()[0][:160]}")
+        return None
+    dataset = dataset.rename_columns({old: new for old, new in spec.hub.renames.items() if old in dataset.column_names})
+    dataset = dataset.select_columns(list(_columns(spec, split)))
+    return dataset, f"the Hugging Face Hub ({spec.hub.repo_id})"
+
+
+def _from_bundled(spec: DatasetSpec, split: str, tried: list[str]) -> tuple[datasets.Dataset, str] | None:
+    files = spec.bundled.get(split)
+    if files is None:
+        tried.append(f"bundled data: no {split!r} split of {spec.name}")
+        return None
+    folder = bundled_data_folder()
+    return _read_csv(spec, split, [folder / file for file in files]), f"the small set bundled with lossbook ({folder})"
+
+
+def _columns(spec: DatasetSpec, split: str) -> tuple[str, ...]:
+    return _SPLIT_COLUMNS.get((spec.name, split), spec.columns)
+
+
+def _read_csv(spec: DatasetSpec, split: str, paths: list[Path]) -> datasets.Dataset:
+    """Read CSV files into a Dataset; text stays text (no 'NA' -> NaN), labels become ints, scores floats."""
+    columns = _columns(spec, split)
+    table: dict[str, list] = {column: [] for column in columns}
+    for path in paths:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            absent = [column for column in columns if column not in (reader.fieldnames or [])]
+            if absent:
+                raise ValueError(f"{path} lacks the column(s) {absent}; it has {reader.fieldnames}.")
+            for row in reader:
+                if spec.csv_transform is not None:
+                    row = {**row, **spec.csv_transform(row)}
+                for column in columns:
+                    table[column].append(_typed(column, row[column], path, reader.line_num))
+    features = datasets.Features(
+        {
+            column: datasets.Value("int64" if column in _INT_COLUMNS else "float64" if column in _FLOAT_COLUMNS else "string")
+            for column in columns
+        }
+    )
+    return datasets.Dataset.from_dict(table, features=features)
+
+
+def _typed(column: str, value, path: Path, line: int):
+    try:
+        if column in _INT_COLUMNS:
+            return int(value)
+        if column in _FLOAT_COLUMNS:
+            return float(value)
+    except (TypeError, ValueError):
+        kind = "an integer class id" if column in _INT_COLUMNS else "a number"
+        raise ValueError(f"{path}, line {line}: column {column!r} should hold {kind}, found {value!r}.") from None
+    return value
+
+
+@dataclass
+class RetrievalSet:
+    """Queries, a corpus and relevance judgements, as dictionaries keyed by id."""
+
+    queries: dict[str, str]
+    corpus: dict[str, str]
+    relevant: dict[str, set[str]]
+
+    def __repr__(self) -> str:
+        return f"RetrievalSet({len(self.queries)} queries, {len(self.corpus)} passages)"
+
+
+def load_retrieval(name: str = "xquad-retrieval", *, verbose: bool = True) -> RetrievalSet:
+    """Load a retrieval set as ``RetrievalSet(queries, corpus, relevant)`` for evaluation."""
+    queries = load_dataset(name, "queries", verbose=verbose)
+    corpus = load_dataset(name, "corpus", verbose=verbose)
+    qrels = load_dataset(name, "qrels", verbose=verbose)
+    relevant: dict[str, set[str]] = {}
+    for row in qrels:
+        if row["score"] > 0:
+            relevant.setdefault(row["qid"], set()).add(row["pid"])
+    return RetrievalSet(
+        queries=dict(zip(queries["qid"], queries["text"])),
+        corpus=dict(zip(corpus["pid"], corpus["text"])),
+        relevant=relevant,
+    )

