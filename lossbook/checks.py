@@ -107,7 +107,7 @@ def check(data, loss_or_format) -> CheckReport:
             )
         )
     effective = next((target for target in accepted if target.key != "any"), fmt)
-    report.findings += _text_findings(dataset, detection)
+    report.findings += _text_findings(dataset, detection, targets)
     report.findings += _order_findings(dataset, detection)
     if detection.label_column is not None:
         report.findings += _label_findings(dataset, detection.label_column, effective)
@@ -118,9 +118,10 @@ def check(data, loss_or_format) -> CheckReport:
     return report
 
 
-def _text_findings(dataset: datasets.Dataset, detection: Detection) -> list[Finding]:
+def _text_findings(dataset: datasets.Dataset, detection: Detection, targets: tuple[Format, ...]) -> list[Finding]:
     findings = []
-    expected = detection.format.max_columns
+    limits = [target.max_columns for target in targets if target.key != "any"]
+    expected = None if not limits or None in limits else max(limits)
     if expected is not None and len(detection.input_columns) > expected:
         extra = detection.input_columns[expected:]
         findings.append(

@@ -49,6 +49,16 @@ class Format:
     variadic: bool = False
 
     @property
+    def inputs_text(self) -> str:
+        """The "Inputs" cell of the loss table (e.g. ``(anchor, positive) pairs``)."""
+        return _TABLE_CELLS[self.key][0]
+
+    @property
+    def labels_text(self) -> str:
+        """The "Labels" cell of the loss table (e.g. ``none``, ``float similarity score``)."""
+        return _TABLE_CELLS[self.key][1]
+
+    @property
     def min_columns(self) -> int:
         return len(self.inputs)
 
@@ -156,6 +166,25 @@ _FORMAT_LIST = [
 ]
 
 FORMATS: dict[str, Format] = {fmt.key: fmt for fmt in _FORMAT_LIST}
+
+# The two cells of each row as sentence-transformers' loss overview writes them.
+_TABLE_CELLS = {
+    "sentence-class": ("single sentences", "class"),
+    "sentences": ("single sentences", "none"),
+    "anchor-anchor": ("(anchor, anchor) pairs", "none"),
+    "damaged-original": ("(damaged_sentence, original_sentence) pairs", "none"),
+    "pair-class": ("(sentence_A, sentence_B) pairs", "class"),
+    "pair": ("(anchor, positive) pairs", "none"),
+    "pair-binary": ("(anchor, positive/negative) pairs", "1 if positive, 0 if negative"),
+    "pair-score": ("(sentence_A, sentence_B) pairs", "float similarity score"),
+    "triplet": ("(anchor, positive, negative) triplets", "none"),
+    "n-tuple": ("(anchor, positive, negative_1, ..., negative_n)", "none"),
+    "sentence-teacher-embedding": ("sentence", "model sentence embeddings"),
+    "sentences-teacher-embedding": ("sentence_1, sentence_2, ..., sentence_N", "model sentence embeddings"),
+    "triplet-margin": ("(query, passage_one, passage_two) triplets", "gold_sim(query, passage_one) - gold_sim(query, passage_two)"),
+    "n-tuple-teacher-scores": ("(query, positive, negative_1, ..., negative_n)", "[gold_sim(query, positive), gold_sim(query, negative_i)...]"),
+    "any": ("any", "any"),
+}
 
 
 def format_by_key(key: str) -> Format:

@@ -145,14 +145,15 @@ class EmbeddingModel(nn.Module):
         features = dict(features) if not isinstance(features, dict) else features
         features["token_embeddings"] = token_embeddings
         features["attention_mask"] = mask
-        features["sentence_embedding"] = self._pool(token_embeddings, mask)
+        features["sentence_embedding"] = self.pool(token_embeddings, mask)
         if output_all_layers:
             hidden_states = list(outputs.hidden_states)
             features["all_layer_embeddings"] = hidden_states
-            features["layer_sentence_embeddings"] = [self._pool(h, mask) for h in hidden_states[1:]]
+            features["layer_sentence_embeddings"] = [self.pool(h, mask) for h in hidden_states[1:]]
         return features
 
-    def _pool(self, token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def pool(self, token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Mean-pool token vectors over the mask and normalise (if the model does): a sentence embedding."""
         embedding = mean_pool(token_embeddings, attention_mask)
         return F.normalize(embedding, p=2, dim=-1) if self.normalize else embedding
 

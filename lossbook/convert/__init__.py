@@ -18,7 +18,7 @@ from lossbook.convert.labels import (
     triplets_to_scored_pairs,
 )
 from lossbook.convert.registry import CONVERTERS, ConversionError, Converter, reachable
-from lossbook.convert.unsupervised import add_deletion_noise, sentences_to_anchor_pairs
+from lossbook.convert.unsupervised import add_deletion_noise, anchor_pairs_to_sentences, sentences_to_anchor_pairs
 from lossbook.convert.with_model import (
     add_teacher_embeddings,
     add_teacher_margins,
@@ -28,7 +28,7 @@ from lossbook.convert.with_model import (
 )
 
 __all__ = [
-    "CONVERTERS", "ConversionError", "Converter", "add_deletion_noise", "add_teacher_embeddings", "add_teacher_margins",
+    "CONVERTERS", "ConversionError", "Converter", "add_deletion_noise", "anchor_pairs_to_sentences", "add_teacher_embeddings", "add_teacher_margins",
     "add_teacher_scores", "deduplicate", "mine_hard_negative_tuples", "mine_hard_negatives", "pair_class_to_pairs",
     "pair_class_to_triplets", "reachable", "scored_pairs_to_binary_pairs", "scored_pairs_to_pairs",
     "sentence_class_to_binary_pairs", "sentence_class_to_pairs", "sentence_class_to_triplets", "sentences_to_anchor_pairs",

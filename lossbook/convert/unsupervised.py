@@ -6,7 +6,7 @@ import datasets
 
 from lossbook.convert.registry import ConversionError, converter, require_format, rng
 
-__all__ = ["add_deletion_noise", "delete_words", "sentences_to_anchor_pairs"]
+__all__ = ["add_deletion_noise", "anchor_pairs_to_sentences", "delete_words", "sentences_to_anchor_pairs"]
 
 
 def delete_words(text: str, ratio: float, random) -> str:
@@ -61,3 +61,14 @@ def sentences_to_anchor_pairs(data, *, pos_neg_ratio: int = 8, seed: int = 0) ->
         first.append(text)
         second.append(partner)
     return datasets.Dataset.from_dict({"anchor": first, "anchor_copy": second})
+
+
+@converter("anchor-anchor", "sentences")
+def anchor_pairs_to_sentences(data) -> datasets.Dataset:
+    """(anchor, anchor) pairs -> single sentences: the distinct texts of the first column.
+
+    Older sentence-transformers versions fed ContrastiveTensionLossInBatchNegatives (anchor, anchor)
+    pairs; since 6.x it reads one column, which this gives back.
+    """
+    dataset, inputs, _ = require_format(data, "anchor-anchor", "anchor_pairs_to_sentences")
+    return datasets.Dataset.from_dict({"sentence": list(dict.fromkeys(dataset[inputs[0]]))})

@@ -146,10 +146,10 @@ class CoSENTLoss(EmbeddingLoss):
         faster and better, so it is a drop-in replacement (and sentence-transformers' default loss).
 
     Note:
-        sentence-transformers' docstrings of the 3.x-5.x releases wrote the term as
+        Earlier sentence-transformers docstrings (after PR #3230, until PR #3984) wrote the term as
         :math:`e^{s(i,j) - s(k,l)}` for pairs with label :math:`(i,j) > (k,l)`: the inequality reversed
-        relative to the code (issue #3368). The code has always computed the formula above, and so does
-        this class.
+        relative to the code (issue #3368). The code has always computed the formula above (lower-labelled
+        pair minus higher-labelled pair), and so does this class.
 
     Example:
         >>> from lossbook import load_model
@@ -256,9 +256,10 @@ class AnglELoss(CoSENTLoss):
         together with an in-batch-negatives loss (``MultipleNegativesRankingLoss``).
 
     Note:
-        The sum runs over couples where pair ``i`` has the *lower* label, as the code always did; the
-        3.x-5.x docstrings of sentence-transformers had that inequality reversed (issue #3368), and
-        equation 3 of the AnglE paper writes the difference in the opposite order of the authors' code.
+        The sum runs over couples where pair ``i`` has the *lower* label, as the code always did; earlier
+        sentence-transformers docstrings of CoSENT and AnglE had that inequality reversed (issue #3368,
+        PR #3984), and equation 3 of the AnglE paper writes the difference in the opposite order of the
+        authors' code.
         ``get_config_dict`` reports ``similarity_fct = 'pairwise_angle_sim'`` as the reference does.
 
     Example:
