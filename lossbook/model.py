@@ -57,6 +57,8 @@ class EmbeddingModel(nn.Module):
         normalize: L2-normalise the sentence embedding, as all-MiniLM-L6-v2's ``Normalize`` module does.
         max_seq_length: texts are truncated to this many tokens (``None``: the tokenizer's limit).
         name: where the model came from, shown in ``repr`` and written on save.
+        head: an optional ``nn.Linear`` applied to the pooled embedding before normalisation
+            (sentence-transformers' ``Dense`` module); ``add_head()`` makes an identity-initialised one.
 
     The dictionary returned by ``forward`` uses the keys of sentence-transformers modules, so a loss
     can call ``model(features)["sentence_embedding"]`` on this model or on a ``SentenceTransformer``.
@@ -70,9 +72,11 @@ class EmbeddingModel(nn.Module):
         normalize: bool = True,
         max_seq_length: int | None = None,
         name: str = "custom",
+        head: nn.Linear | None = None,
     ) -> None:
         super().__init__()
         self.transformer = transformer
+        self.head = head
         self.tokenizer = tokenizer
         self.normalize = normalize
         if max_seq_length is None:
@@ -89,7 +93,22 @@ class EmbeddingModel(nn.Module):
 
     @property
     def embedding_dim(self) -> int:
-        return int(self.transformer.config.hidden_size)
+        return int(self.head.out_features if self.head is not None else self.transformer.config.hidden_size)
+
+    def add_head(self, out_features: int | None = None) -> nn.Linear:
+        """Give the model a dense layer after pooling, initialised to the identity (so nothing changes yet).
+
+        Training only this head on frozen transformer outputs is lossbook's fast CPU mode
+        (``train(..., freeze_encoder=True)``); encode and save include it.
+        """
+        hidden = int(self.transformer.config.hidden_size)
+        out_features = hidden if out_features is None else out_features
+        head = nn.Linear(hidden, out_features).to(self.device)
+        with torch.no_grad():
+            head.weight.copy_(torch.eye(out_features, hidden))
+            head.bias.zero_()
+        self.head = head
+        return head
 
     @property
     def num_layers(self) -> int:
@@ -102,7 +121,8 @@ class EmbeddingModel(nn.Module):
     def __repr__(self) -> str:
         return (
             f"EmbeddingModel(name={self.name!r}, dim={self.embedding_dim}, layers={self.num_layers}, "
-            f"normalize={self.normalize}, max_seq_length={self.max_seq_length}, device={str(self.device)!r})"
+            f"normalize={self.normalize}, max_seq_length={self.max_seq_length}, device={str(self.device)!r}"
+            + (f", head=Linear({self.head.in_features}->{self.head.out_features})" if self.head is not None else "") + ")"
         )
 
     # -- tokenize and embed ----------------------------------------------------------------------
@@ -154,7 +174,11 @@ class EmbeddingModel(nn.Module):
 
     def pool(self, token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Mean-pool token vectors over the mask and normalise (if the model does): a sentence embedding."""
-        embedding = mean_pool(token_embeddings, attention_mask)
+        return self.finish(mean_pool(token_embeddings, attention_mask))
+
+    def finish(self, pooled: torch.Tensor) -> torch.Tensor:
+        """What follows pooling: the head (if any), then L2 normalisation (if the model normalises)."""
+        embedding = self.head(pooled) if self.head is not None else pooled
         return F.normalize(embedding, p=2, dim=-1) if self.normalize else embedding
 
     @torch.no_grad()
@@ -240,7 +264,11 @@ class EmbeddingModel(nn.Module):
         self.transformer.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
         write_sentence_transformers_layout(
-            path, embedding_dim=self.embedding_dim, normalize=self.normalize, max_seq_length=self.max_seq_length
+            path,
+            embedding_dim=int(self.transformer.config.hidden_size),
+            normalize=self.normalize,
+            max_seq_length=self.max_seq_length,
+            head=self.head,
         )
         return path
 
@@ -278,6 +306,7 @@ def load_model(
         normalize=layout.normalize,
         max_seq_length=max_seq_length or layout.max_seq_length,
         name=f"{name} ({source})",
+        head=layout.head,
     )
     target, reason = resolve_device(device)
     model.to(target)

@@ -92,6 +92,7 @@ class SentenceTransformersLayout:
 
     normalize: bool
     max_seq_length: int | None
+    head: object = None  # an nn.Linear read from a Dense module, or None
 
 
 def read_sentence_transformers_layout(folder: Path) -> SentenceTransformersLayout:
@@ -105,11 +106,11 @@ def read_sentence_transformers_layout(folder: Path) -> SentenceTransformersLayou
         return SentenceTransformersLayout(normalize=True, max_seq_length=max_seq_length)
     modules = json.loads(modules_file.read_text())
     kinds = [module["type"].rsplit(".", 1)[-1] for module in modules]
-    unsupported = [kind for kind in kinds if kind not in {"Transformer", "Pooling", "Normalize"}]
+    unsupported = [kind for kind in kinds if kind not in {"Transformer", "Pooling", "Dense", "Normalize"}]
     if unsupported:
         raise ValueError(
             f"{folder} uses sentence-transformers modules lossbook does not implement: {unsupported}. "
-            "lossbook supports Transformer -> Pooling(mean) -> Normalize; load this model with "
+            "lossbook supports Transformer -> Pooling(mean) -> Dense -> Normalize; load this model with "
             "sentence_transformers.SentenceTransformer instead (lossbook's losses accept it)."
         )
     for module in modules:
@@ -121,11 +122,35 @@ def read_sentence_transformers_layout(folder: Path) -> SentenceTransformersLayou
                     f"{folder} pools with {pooling.get('pooling_mode') or modes}; lossbook implements mean pooling only. "
                     "Use sentence_transformers.SentenceTransformer for this model (lossbook's losses accept it)."
                 )
-    return SentenceTransformersLayout(normalize="Normalize" in kinds, max_seq_length=max_seq_length)
+    dense = [module for module in modules if module["type"].endswith("Dense")]
+    if len(dense) > 1:
+        raise ValueError(f"{folder} stacks {len(dense)} Dense modules; lossbook supports one. Use SentenceTransformer.")
+    head = _read_dense(folder / dense[0]["path"]) if dense else None
+    return SentenceTransformersLayout(normalize="Normalize" in kinds, max_seq_length=max_seq_length, head=head)
 
 
-def write_sentence_transformers_layout(folder: Path, *, embedding_dim: int, normalize: bool, max_seq_length: int) -> None:
-    """Write modules.json, sentence_bert_config.json and the pooling config beside the weights."""
+def _read_dense(folder: Path):
+    """A sentence-transformers Dense module with an identity activation, as an nn.Linear."""
+    from safetensors.torch import load_file
+    from torch import nn
+
+    config = json.loads((folder / "config.json").read_text())
+    activation = config.get("activation_function", "torch.nn.modules.activation.Tanh")
+    if not activation.endswith("Identity") or config.get("use_residual"):
+        raise ValueError(
+            f"{folder}: lossbook reads Dense modules without activation or residual (found {activation}); "
+            "load this model with sentence_transformers.SentenceTransformer."
+        )
+    weights = load_file(str(folder / "model.safetensors"))
+    head = nn.Linear(config["in_features"], config["out_features"], bias=config.get("bias", True))
+    head.load_state_dict({key.removeprefix("linear."): value for key, value in weights.items()})
+    return head
+
+
+def write_sentence_transformers_layout(
+    folder: Path, *, embedding_dim: int, normalize: bool, max_seq_length: int, head=None
+) -> None:
+    """Write modules.json, sentence_bert_config.json, the pooling config and the head beside the weights."""
     import torch
     import transformers
 
@@ -133,9 +158,14 @@ def write_sentence_transformers_layout(folder: Path, *, embedding_dim: int, norm
         {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
         {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
     ]
+    if head is not None:
+        _write_dense(folder / "2_Dense", head)
+        modules.append({"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
     if normalize:
-        modules.append({"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"})
-        (folder / "2_Normalize").mkdir(exist_ok=True)
+        index = len(modules)
+        path = f"{index}_Normalize"
+        modules.append({"idx": index, "name": str(index), "path": path, "type": "sentence_transformers.models.Normalize"})
+        (folder / path).mkdir(exist_ok=True)
     (folder / "modules.json").write_text(json.dumps(modules, indent=2))
     (folder / "sentence_bert_config.json").write_text(
         json.dumps({"max_seq_length": max_seq_length, "do_lower_case": False}, indent=2)
@@ -155,3 +185,20 @@ def write_sentence_transformers_layout(folder: Path, *, embedding_dim: int, norm
     (folder / "config_sentence_transformers.json").write_text(
         json.dumps({"__version__": versions, "similarity_fn_name": "cosine", "prompts": {}}, indent=2)
     )
+
+
+def _write_dense(folder: Path, head) -> None:
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {
+        "in_features": head.in_features,
+        "out_features": head.out_features,
+        "bias": head.bias is not None,
+        "activation_function": "torch.nn.modules.linear.Identity",
+        "module_input_name": "sentence_embedding",
+        "module_output_name": "sentence_embedding",
+    }
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    tensors = {f"linear.{key}": value.detach().cpu().contiguous() for key, value in head.state_dict().items()}
+    save_file(tensors, str(folder / "model.safetensors"))

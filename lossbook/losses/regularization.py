@@ -80,9 +80,6 @@ class GlobalOrthogonalRegularizationLoss(EmbeddingLoss):
         self.second_moment_weight = second_moment_weight
         self.aggregation = aggregation
 
-    def forward(self, sentence_features, labels: Tensor | None = None) -> dict[str, Tensor]:
-        return self.compute_loss_from_embeddings(self.embed(sentence_features), labels)
-
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> dict[str, Tensor]:
         check_column_count(self, embeddings, minimum=1)
         mean_terms, second_terms = zip(*(self.compute_gor(e) for e in embeddings))

@@ -1,0 +1,114 @@
+"""From data set rows to what a loss eats: tokenize once, pad per batch, embed in length-sorted chunks.
+
+On a CPU a training step is matrix products, and every padding token is wasted work. Padding each
+column to its own longest text (what sentence-transformers does) costs about 1.5x the real tokens on
+STS-B batches; embedding all the texts of a step in length-sorted chunks, then putting the vectors
+back in their columns, costs about 1.1x. The maths is identical: every text is encoded on its own
+(attention and mean pooling ignore padding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import datasets
+import torch
+from torch import Tensor, nn
+
+from lossbook.losses.base import EmbeddingLoss
+from lossbook.losses.modifiers import MatryoshkaLoss
+
+__all__ = ["TokenizedColumns", "embed_columns_sorted", "embeds_plainly", "label_tensor"]
+
+
+@dataclass
+class TokenizedColumns:
+    """Every input column tokenized once (lists of ids, unpadded), plus the labels."""
+
+    columns: list[list[list[int]]]  # column -> row -> token ids
+    texts: list[list[str]]  # column -> row -> text (for samplers and messages)
+    labels: object  # a list, or None
+
+    @classmethod
+    def build(cls, model: nn.Module, dataset: datasets.Dataset, inputs: list[str], label_column: str | None,
+              max_seq_length: int) -> TokenizedColumns:
+        texts = [list(dataset[column]) for column in inputs]
+        columns = [
+            model.tokenizer(column, truncation=True, max_length=max_seq_length, add_special_tokens=True)["input_ids"]
+            for column in texts
+        ]
+        labels = list(dataset[label_column]) if label_column else None
+        return cls(columns, texts, labels)
+
+    def __len__(self) -> int:
+        return len(self.columns[0])
+
+    def row_texts(self, row: int) -> tuple[str, ...]:
+        return tuple(column[row] for column in self.texts)
+
+    def features(self, rows: list[int], pad_id: int, device: torch.device) -> list[dict[str, Tensor]]:
+        """One padded feature dict per column (what ``model(features)`` takes)."""
+        return [_pad([column[row] for row in rows], pad_id, device) for column in self.columns]
+
+
+def _pad(sequences: list[list[int]], pad_id: int, device: torch.device) -> dict[str, Tensor]:
+    width = max(len(ids) for ids in sequences)
+    input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for i, ids in enumerate(sequences):
+        input_ids[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+        attention_mask[i, : len(ids)] = 1
+    return {
+        "input_ids": input_ids.to(device),
+        "attention_mask": attention_mask.to(device),
+        "token_type_ids": torch.zeros_like(input_ids, device=device),
+    }
+
+
+def label_tensor(labels, rows: list[int], device: torch.device) -> Tensor | None:
+    """Labels of the rows: int64 class ids, float32 scores, or float32 vectors (teacher labels)."""
+    if labels is None:
+        return None
+    picked = [labels[row] for row in rows]
+    if all(isinstance(value, (bool, int)) and not isinstance(value, float) for value in picked):
+        return torch.tensor(picked, dtype=torch.long, device=device)
+    return torch.tensor(picked, dtype=torch.float32, device=device)
+
+
+def embeds_plainly(loss: nn.Module) -> bool:
+    """True when the loss is "embed each column, then ``compute_loss_from_embeddings``".
+
+    Such losses can be fed embeddings computed any way we like: length-sorted chunks, or a cache of
+    frozen-encoder outputs. Cached (GradCache) losses, GIST (a guide model), and losses that read
+    tokens or layers (CT, DAE, AdaptiveLayer) embed on their own.
+    """
+    if isinstance(loss, MatryoshkaLoss):
+        return not loss.inner_uses_gradient_cache and embeds_plainly(loss.loss)
+    return (
+        isinstance(loss, EmbeddingLoss)
+        and not loss.needs_tokens
+        and not getattr(loss, "uses_gradient_cache", False)
+        and type(loss).forward is EmbeddingLoss.forward
+        and type(loss).embed is EmbeddingLoss.embed
+    )
+
+
+def embed_columns_sorted(model: nn.Module, columns: list[list[list[int]]], pad_id: int, device: torch.device,
+                         chunk_size: int) -> list[Tensor]:
+    """Embed every text of a step in length-sorted chunks of ``chunk_size`` and return one tensor per column."""
+    flat = [(len(ids), column, row, ids) for column, rows in enumerate(columns) for row, ids in enumerate(rows)]
+    order = sorted(range(len(flat)), key=lambda i: flat[i][0])
+    pieces = []
+    for start in range(0, len(order), chunk_size):
+        chunk = order[start : start + chunk_size]
+        features = _pad([flat[i][3] for i in chunk], pad_id, device)
+        pieces.append(model(features)["sentence_embedding"])
+    stacked = torch.cat(pieces)
+    # Position of every (column, row) in the sorted order, to put the vectors back where they belong.
+    where = torch.empty(len(flat), dtype=torch.long, device=stacked.device)
+    where[torch.tensor(order, device=stacked.device)] = torch.arange(len(flat), device=stacked.device)
+    result, offset = [], 0
+    for rows in columns:
+        result.append(stacked[where[offset : offset + len(rows)]])
+        offset += len(rows)
+    return result

@@ -1,0 +1,79 @@
+"""The fast CPU mode: embed the data once with a frozen transformer, then train a small head.
+
+A transformer forward pass is most of a training step on a CPU. With the transformer frozen, each
+distinct text is encoded once (its mean-pooled output cached), and a step is a few small matrix
+products through a dense head, identity-initialised so that training starts from the model as it
+was: thousands of steps in seconds. The head becomes part of the model (``encode`` and ``save``
+include it). Losses that need tokens or layers (denoising auto-encoder, contrastive tension, adaptive
+layers) and GIST (it runs a guide model) cannot train this way, and say so.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from lossbook.batching import TokenizedColumns, _pad, embeds_plainly
+from lossbook.losses.modifiers import MatryoshkaLoss, uses_gradient_cache
+from lossbook.model import mean_pool
+
+__all__ = ["FrozenEncoderCache", "supports_frozen_encoder"]
+
+
+def supports_frozen_encoder(loss: nn.Module) -> bool:
+    """True when all the loss needs is sentence embeddings (its maths in ``compute_loss_from_embeddings``)."""
+    if hasattr(loss, "guide"):
+        return False
+    if isinstance(loss, MatryoshkaLoss):
+        return supports_frozen_encoder(loss.loss)
+    if getattr(loss, "needs_tokens", False):
+        return False
+    return embeds_plainly(loss) or uses_gradient_cache(loss)
+
+
+class FrozenEncoderCache:
+    """Pooled transformer outputs of every distinct text, and the loss computed through the head."""
+
+    def __init__(self, model: nn.Module, loss: nn.Module, pooled: Tensor, index: list[Tensor]) -> None:
+        self.model, self.inner_loss, self.pooled, self.index = model, loss, pooled, index
+
+    @classmethod
+    @torch.no_grad()
+    def build(cls, model: nn.Module, loss: nn.Module, tokens: TokenizedColumns, pad_id: int, device: torch.device,
+              batch_size: int = 64) -> FrozenEncoderCache:
+        if not supports_frozen_encoder(loss):
+            raise ValueError(
+                f"{type(loss).__name__} cannot train with freeze_encoder=True: it needs token ids, model layers or a "
+                "guide model, not just sentence embeddings. Train it with freeze_encoder=False."
+            )
+        if getattr(model, "head", None) is None:
+            model.add_head()
+        for parameter in model.transformer.parameters():
+            parameter.requires_grad_(False)
+        distinct: dict[tuple[int, ...], int] = {}
+        index = []
+        for column in tokens.columns:
+            index.append(torch.tensor([distinct.setdefault(tuple(ids), len(distinct)) for ids in column], device=device))
+        sequences = list(distinct)
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        pooled = torch.empty(len(sequences), model.transformer.config.hidden_size, device=device)
+        was_training = model.training
+        model.eval()
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            features = _pad([list(sequences[i]) for i in chunk], pad_id, device)
+            hidden = model.transformer(input_ids=features["input_ids"], attention_mask=features["attention_mask"],
+                                       token_type_ids=features["token_type_ids"]).last_hidden_state
+            pooled[torch.tensor(chunk, device=device)] = mean_pool(hidden, features["attention_mask"]).float()
+        model.train(was_training)
+        return cls(model, loss, pooled, index)
+
+    def loss(self, rows: list[int], labels: Tensor | None) -> Tensor:
+        selected = torch.tensor(rows, device=self.pooled.device)
+        embeddings = [self.model.finish(self.pooled[column[selected]]) for column in self.index]
+        return self.inner_loss.compute_loss_from_embeddings(embeddings, labels)
+
+    def release(self) -> None:
+        """Make the transformer trainable again (the head stays)."""
+        for parameter in self.model.transformer.parameters():
+            parameter.requires_grad_(True)

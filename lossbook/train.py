@@ -1,0 +1,297 @@
+"""``train()``: a short, honest training loop for any lossbook loss, on a CPU or a GPU.
+
+One function, readable top to bottom: check the data against the loss, pick a batch sampler,
+tokenize once, then for each step embed (length-sorted chunks where the loss allows), compute the
+loss, step AdamW with a linear warm-up/decay schedule, record the history, evaluate now and then.
+Ctrl-C or a stop flag ends it cleanly (the model and the history so far are kept); a NaN/inf loss
+stops it with a message naming the step and a likely cause.
+
+Under ``torchrun`` / ``accelerate launch`` (several processes) each process takes its share of every
+global batch, in-batch negatives are gathered across processes for the ranking losses, and gradients
+are averaged, so the run equals one process on the global batch.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from lossbook import distributed
+from lossbook.batching import TokenizedColumns, embed_columns_sorted, embeds_plainly, label_tensor
+from lossbook.checks import check
+from lossbook.convert import reachable
+from lossbook.detect import as_dataset
+from lossbook.device import resolve_device
+from lossbook.frozen import FrozenEncoderCache
+from lossbook.history import History
+from lossbook.samplers import SAMPLERS, choose_sampler
+
+__all__ = ["TrainingError", "step_loss", "train"]
+
+_FATAL_FINDINGS = {"wrong-format", "unreadable"}
+
+
+class TrainingError(RuntimeError):
+    """Training could not start or had to stop; ``.history`` holds what was recorded until then."""
+
+    def __init__(self, message: str, history: History | None = None) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+def train(
+    model: nn.Module,
+    loss: nn.Module,
+    dataset,
+    *,
+    steps: int | None = None,
+    epochs: int = 1,
+    batch_size: int = 16,
+    lr: float = 2e-5,
+    warmup_ratio: float = 0.1,
+    max_seq_length: int | None = None,
+    device: str | torch.device = "auto",
+    seed: int = 0,
+    evaluator: Callable[[nn.Module], dict] | None = None,
+    eval_every: int | None = None,
+    callbacks: list[Callable[[int, History], None]] | None = None,
+    progress: bool = True,
+    sampler: str = "auto",
+    freeze_encoder: bool = False,
+    stop_event=None,
+    weight_decay: float = 0.01,
+    max_grad_norm: float = 1.0,
+    mixed_precision: bool | str = "auto",
+) -> History:
+    """Train ``model`` with ``loss`` on ``dataset`` and return the ``History``.
+
+    Args:
+        model: a lossbook ``EmbeddingModel`` (the one the loss was built on).
+        loss: any lossbook loss; its own parameters (SoftmaxLoss head, CT copy, DAE decoder) train too.
+        dataset: a ``datasets.Dataset`` in a format the loss accepts (checked first).
+        steps: optimiser steps; ``None`` runs ``epochs`` full passes.
+        batch_size: rows per step (per process when distributed).
+        lr, warmup_ratio, weight_decay, max_grad_norm: AdamW and its linear warm-up/decay schedule.
+        max_seq_length: truncate texts (default: the model's setting).
+        device: ``"auto"`` (CUDA, then MPS, then CPU) or a device name; the choice is recorded.
+        seed: seeds batching, dropout and initialisation; same seed on a CPU gives the same history.
+        evaluator: ``evaluator(model) -> {metric: value}``, run before training and every ``eval_every``
+            steps (and at the end).
+        callbacks: ``callback(step, history)`` after every step (e.g. a live plot).
+        progress: show a tqdm bar with the running loss.
+        sampler: ``"auto"``, ``"random"``, ``"no-duplicates"`` or ``"group-by-label"``.
+        freeze_encoder: the fast CPU mode: embed the data once with the frozen transformer and train
+            only an identity-initialised dense head (added to the model) on the cached embeddings.
+        stop_event: anything with ``is_set()`` (a ``threading.Event``); when set, training stops
+            after the current step.
+        mixed_precision: on CUDA, bf16 (or fp16) autocast; ``"auto"`` = on for CUDA, off elsewhere.
+
+    Raises:
+        TrainingError: the data does not fit the loss (with the converters that would fix it), or the
+            loss became NaN/inf (``.history`` keeps the steps until then; the bad step is not applied).
+    """
+    dataset = as_dataset(dataset)
+    report = check(dataset, loss)
+    fatal = [finding for finding in report.findings if finding.kind in _FATAL_FINDINGS]
+    if fatal:
+        raise TrainingError(_explain_mismatch(report, loss))
+    for finding in report.findings:
+        if finding.kind != "duplicates":  # the no-duplicates sampler takes care of those
+            warnings.warn(str(finding), stacklevel=2)
+    detection = report.detection
+
+    _seed_everything(seed)
+    world = distributed.World.current()
+    target, reason = resolve_device(world.device if world.active and world.device is not None else device)
+    model.to(target)
+    loss.to(target)
+    history = History(loss_name=type(loss).__name__, device=f"{target} ({reason})" + world.describe())
+    max_seq_length = max_seq_length or model.max_seq_length
+    tokens = TokenizedColumns.build(model, dataset, detection.input_columns, detection.label_column, max_seq_length)
+    pad_id = model.tokenizer.pad_token_id or 0
+
+    sampler_name = choose_sampler(detection.format.key) if sampler == "auto" else sampler
+    if sampler_name not in SAMPLERS:
+        raise ValueError(f"sampler must be 'auto' or one of {sorted(SAMPLERS)}, got {sampler!r}.")
+    global_batch = batch_size * world.size
+
+    def epoch_batches(epoch: int) -> list[list[int]]:
+        make = SAMPLERS[sampler_name]
+        if sampler_name == "no-duplicates":
+            batches = make([tokens.row_texts(i) for i in range(len(tokens))], global_batch, seed=seed + epoch)
+        elif sampler_name == "group-by-label":
+            batches = make(tokens.labels, global_batch, seed=seed + epoch)
+        else:
+            batches = make(len(tokens), global_batch, seed=seed + epoch)
+        # Every process needs a full share; a short last batch would leave one with nothing.
+        return [b for b in batches if len(b) >= 2 * world.size] if world.active else [b for b in batches if len(b) >= 2]
+
+    total_steps = steps if steps is not None else epochs * len(epoch_batches(0))
+    if total_steps < 1:
+        raise TrainingError(f"Nothing to train: {len(dataset)} rows give no batch of {global_batch} (need at least 2 rows).")
+
+    frozen = None
+    if freeze_encoder:
+        try:
+            frozen = FrozenEncoderCache.build(model, loss, tokens, pad_id, target, batch_size=64)
+        except ValueError as error:
+            raise TrainingError(str(error)) from None
+        parameters = list(model.head.parameters()) + _loss_only_parameters(loss, model)
+    else:
+        parameters = list(model.parameters()) + _loss_only_parameters(loss, model)
+    world.enable_gathering(loss)
+    optimizer = torch.optim.AdamW([p for p in parameters if p.requires_grad], lr=lr, weight_decay=weight_decay)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
+    autocast = _autocast(target, mixed_precision)
+    scaler = torch.amp.GradScaler("cuda") if autocast is not None and autocast[1] == torch.float16 else None
+    history.config = {
+        "steps": total_steps, "batch_size": batch_size, "lr": lr, "warmup_ratio": warmup_ratio, "seed": seed,
+        "sampler": sampler_name, "max_seq_length": max_seq_length, "freeze_encoder": freeze_encoder,
+        "format": detection.format.key, "rows": len(dataset), "world_size": world.size,
+        "mixed_precision": str(autocast[1]).removeprefix("torch.") if autocast else "fp32",
+    }
+
+    plain = embeds_plainly(loss)
+    model.train()
+    loss.train()
+    start = time.perf_counter()
+    if evaluator is not None:
+        _evaluate(evaluator, model, history, step=0)
+    bar = tqdm(total=total_steps, desc=f"train {history.loss_name}", disable=not progress or not world.is_main)
+    step, epoch, batches = 0, 0, []
+    history.stopped = "running"
+    try:
+        while step < total_steps:
+            if not batches:
+                batches = epoch_batches(epoch)
+                epoch += 1
+            rows = world.share(batches.pop(0))
+            labels = label_tensor(tokens.labels, rows, target)
+            with torch.autocast(target.type, dtype=autocast[1]) if autocast else _nothing():
+                value = step_loss(model, loss, tokens, rows, labels, pad_id, target, plain=plain, frozen=frozen)
+            reported = world.mean(value.detach().float())
+            if not torch.isfinite(reported):
+                history.stopped = "diverged"
+                raise TrainingError(_explain_divergence(step + 1, reported.item(), lr, loss), history)
+            optimizer.zero_grad(set_to_none=True)
+            (scaler.scale(value) if scaler else value).backward()
+            world.average_gradients(parameters)
+            if scaler:
+                scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
+            scaler.step(optimizer) if scaler else optimizer.step()
+            if scaler:
+                scaler.update()
+            scheduler.step()
+            step += 1
+            history.record(step, reported.item(), scheduler.get_last_lr()[0], time.perf_counter() - start)
+            bar.update(1)
+            bar.set_postfix(loss=f"{reported.item():.4f}")
+            if evaluator is not None and eval_every and step % eval_every == 0 and step < total_steps:
+                _evaluate(evaluator, model, history, step)
+            for callback in callbacks or ():
+                callback(step, history)
+            if stop_event is not None and stop_event.is_set():
+                history.stopped = "stopped"
+                break
+        else:
+            history.stopped = "completed"
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
+    finally:
+        bar.close()
+        model.eval()
+        loss.eval()
+        if frozen is not None:
+            frozen.release()
+    if evaluator is not None and history.steps and history.stopped != "diverged" and history.evaluations[-1]["step"] != step:
+        _evaluate(evaluator, model, history, step)
+    return history
+
+
+def step_loss(model, loss, tokens: TokenizedColumns, rows: list[int], labels, pad_id: int, target: torch.device, *,
+              plain: bool, frozen: FrozenEncoderCache | None = None) -> torch.Tensor:
+    """The loss of one batch: through the frozen cache, length-sorted chunks, or the loss's own forward."""
+    if frozen is not None:
+        value = frozen.loss(rows, labels)
+    elif plain:
+        columns = [[column[row] for row in rows] for column in tokens.columns]
+        value = loss.compute_loss_from_embeddings(embed_columns_sorted(model, columns, pad_id, target, len(rows)), labels)
+    else:
+        value = loss(tokens.features(rows, pad_id, target), labels)
+    # Losses made of named parts (GlobalOrthogonalRegularizationLoss) train on their sum.
+    return torch.stack(list(value.values())).sum() if isinstance(value, dict) else value
+
+
+def _loss_only_parameters(loss: nn.Module, model: nn.Module) -> list[nn.Parameter]:
+    """Parameters that live on the loss, not the model (SoftmaxLoss head, CT copy, DAE decoder...)."""
+    model_ids = {id(p) for p in model.parameters()}
+    seen, result = set(), []
+    for parameter in loss.parameters():
+        if id(parameter) not in model_ids and id(parameter) not in seen:
+            seen.add(id(parameter))
+            result.append(parameter)
+    return result
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _autocast(device: torch.device, mixed_precision) -> tuple[str, torch.dtype] | None:
+    # CPUs train in fp32: bf16 autocast there is slower on most CPUs and changes the numbers.
+    if not mixed_precision or device.type != "cuda":
+        return None
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return device.type, dtype
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _evaluate(evaluator, model: nn.Module, history: History, step: int) -> None:
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        metrics = evaluator(model)
+    model.train(was_training)
+    history.evaluations.append({"step": step, **{k: float(v) for k, v in dict(metrics).items()}})
+
+
+def _explain_mismatch(report, loss: nn.Module) -> str:
+    lines = [str(report)]
+    detection = report.detection
+    if detection is not None:
+        paths = reachable(detection.format)
+        for fmt in getattr(loss, "formats", ()):
+            if fmt.key in paths and paths[fmt.key]:
+                chain = " then ".join(f"lossbook.convert.{conv.name}" for conv in paths[fmt.key])
+                lines.append(f"To train {type(loss).__name__} on this data, convert it with {chain}.")
+                break
+        else:
+            lines.append("Pick a loss for this format: lossbook.table.losses_for(lossbook.detect_format(data).format).")
+    return "\n".join(lines)
+
+
+def _explain_divergence(step: int, value: float, lr: float, loss: nn.Module) -> str:
+    scale = getattr(loss, "scale", None)
+    causes = [f"the learning rate ({lr:g}) is too high for this model; try 10x lower"]
+    if scale is not None and scale > 50:
+        causes.append(f"the loss's scale ({scale:g}) is large: logits overflow; try the default 20")
+    causes.append("the data holds extreme labels (check it with lossbook.check)")
+    return f"The loss became {value} at step {step}; training stopped before applying that step. Likely causes: " + "; ".join(causes) + "."

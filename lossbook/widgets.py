@@ -1,0 +1,304 @@
+"""The loss explorer: pick your data, see which losses fit (and which a conversion opens), train, look.
+
+``LossExplorer().show()`` in a notebook. Every action is a plain method (``choose_dataset``,
+``describe_data``, ``select_loss``, ``apply_conversion``, ``run_training``, ``stop``), so tests and
+the notebook's demo cells drive it without a browser; the buttons only call those methods. Errors
+become a readable message in the widget, never a traceback. Interactive parts carry stable CSS
+classes (``lb-data``, ``lb-losses``, ``lb-train``, ``lb-live`` ...) for browser tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import io
+import threading
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
+
+from lossbook import plots
+from lossbook.checks import check
+from lossbook.data import DATASETS, load_dataset
+from lossbook.detect import detect_format
+from lossbook.formats import FORMATS
+from lossbook.planner import plan
+from lossbook.runs import build_loss, loss_card, yardstick
+from lossbook.table import losses_for
+from lossbook.train import train
+
+__all__ = ["LossExplorer"]
+
+_DESCRIBE = "(describe my own data)"
+_TRAINABLE_SETS = [name for name in DATASETS if name != "xquad-retrieval"]
+_INPUTS = sorted({fmt.inputs_text for fmt in FORMATS.values() if fmt.key != "any"})
+_LABELS = sorted({fmt.labels_text for fmt in FORMATS.values() if fmt.key != "any"})
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _css(widget, name: str):
+    widget.add_class(name)
+    return widget
+
+
+class LossExplorer:
+    """An ipywidgets app over lossbook: data -> losses -> training run -> results.
+
+    Args:
+        model: the base model (default: ``lossbook.load_model()`` on first use). Every run trains a
+            fresh copy, so runs can be compared and the base stays untouched.
+        train_rows: how many rows of a data set a run uses (small keeps CPU runs short).
+    """
+
+    def __init__(self, model=None, *, train_rows: int = 600) -> None:
+        self._model = model
+        self.train_rows = train_rows
+        self.dataset = None
+        self.dataset_name: str | None = None
+        self.format = None
+        self.detection = None
+        self.loss_name: str | None = None
+        self.history = None
+        self.trained_model = None
+        self.results: dict = {}
+        self.message = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._build_widgets()
+
+    # -- widgets ---------------------------------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.data_dropdown = _css(W.Dropdown(options=[_DESCRIBE] + _TRAINABLE_SETS, value=None, description="Data"), "lb-data")
+        self.inputs_dropdown = _css(W.Dropdown(options=_INPUTS, value=None, description="Inputs"), "lb-inputs")
+        self.labels_dropdown = _css(W.Dropdown(options=_LABELS, value=None, description="Labels"), "lb-labels")
+        self.format_info = _css(W.HTML(), "lb-format")
+        self.loss_list = _css(W.Select(options=[], rows=8, description="Losses"), "lb-losses")
+        self.convertible = _css(W.HTML(), "lb-convertible")
+        self.convert_dropdown = _css(W.Dropdown(options=[], description="After"), "lb-convert-choice")
+        self.convert_button = _css(W.Button(description="Convert the data"), "lb-convert")
+        self.loss_info = _css(W.HTMLMath(), "lb-loss-info")
+        self.scale = _css(W.FloatText(value=20.0, description="scale"), "lb-scale")
+        self.margin = _css(W.FloatText(value=0.5, description="margin"), "lb-margin")
+        self.modifier = _css(W.Dropdown(options=["none", "Matryoshka", "AdaptiveLayer"], value="none", description="Modifier"), "lb-modifier")
+        self.dims = _css(W.Text(value="384,256,128,64,32", description="dims"), "lb-dims")
+        self.steps = _css(W.IntSlider(value=20, min=2, max=500, description="steps"), "lb-steps")
+        self.batch_size = _css(W.IntSlider(value=16, min=4, max=128, step=4, description="batch"), "lb-batch")
+        self.learning_rate = _css(W.FloatLogSlider(value=2e-5, base=10, min=-6, max=-2, description="lr"), "lb-lr")
+        self.plan_info = _css(W.HTML(), "lb-plan")
+        self.train_button = _css(W.Button(description="Train", button_style="primary"), "lb-train")
+        self.stop_button = _css(W.Button(description="Stop", button_style="warning"), "lb-stop")
+        self.progress = _css(W.IntProgress(value=0, min=0, max=1), "lb-progress")
+        self.message_box = _css(W.HTML(), "lb-message")
+        self.live_plot = _css(W.Image(format="png"), "lb-live")
+        self.result_info = _css(W.HTML(), "lb-results")
+        self.projection_plot = _css(W.Image(format="png"), "lb-projection")
+        self.curve_plot = _css(W.Image(format="png"), "lb-matryoshka")
+
+        self.data_dropdown.observe(lambda c: self._safely(self.choose_dataset, c["new"]) if c["new"] else None, "value")
+        for dropdown in (self.inputs_dropdown, self.labels_dropdown):
+            dropdown.observe(lambda c: self._safely(self.describe_data, self.inputs_dropdown.value, self.labels_dropdown.value), "value")
+        self.loss_list.observe(lambda c: self._safely(self.select_loss, c["new"]) if c["new"] else None, "value")
+        self.convert_button.on_click(lambda _: self._safely(self.apply_conversion, self.convert_dropdown.value))
+        self.train_button.on_click(lambda _: self._safely(self.run_training, background=True))
+        self.stop_button.on_click(lambda _: self.stop())
+
+    def show(self):
+        """Display the explorer (in a notebook)."""
+        from IPython.display import display
+
+        display(self.widget)
+        return None
+
+    @property
+    def widget(self) -> W.Widget:
+        step1 = W.VBox([W.HTML("<b>1. Your data</b>"), self.data_dropdown, W.HBox([self.inputs_dropdown, self.labels_dropdown]), self.format_info])
+        step2 = W.VBox([W.HTML("<b>2. Losses for it</b>"), W.HBox([self.loss_list, self.loss_info]), self.convertible,
+                        W.HBox([self.convert_dropdown, self.convert_button])])
+        step3 = W.VBox([W.HTML("<b>3. Train</b>"), W.HBox([self.scale, self.margin]), W.HBox([self.modifier, self.dims]),
+                        W.HBox([self.steps, self.batch_size, self.learning_rate]), self.plan_info,
+                        W.HBox([self.train_button, self.stop_button, self.progress]), self.message_box, self.live_plot])
+        step4 = W.VBox([W.HTML("<b>4. Results</b>"), self.result_info, W.HBox([self.projection_plot, self.curve_plot])])
+        return _css(W.VBox([step1, step2, step3, step4]), "lb-explorer")
+
+    def _safely(self, action, *args, **kwargs):
+        """Run an action from a widget event; show any error as a message (a traceback helps no one here)."""
+        try:
+            self._say("")
+            return action(*args, **kwargs)
+        except Exception as error:  # every failure becomes a readable message in the widget
+            self._say(f"{type(error).__name__}: {error}", error=True)
+            return None
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message = text
+        colour = "#b00020" if error else "#333"
+        self.message_box.value = f"<pre style='color:{colour};white-space:pre-wrap'>{html.escape(text)}</pre>" if text else ""
+
+    @property
+    def model(self):
+        if self._model is None:
+            from lossbook.model import load_model
+
+            self._model = load_model()
+        return self._model
+
+    # -- step 1: the data ------------------------------------------------------------------------
+    def choose_dataset(self, name: str, split: str = "train"):
+        """Load a named data set, detect its format and check it; list the losses for it."""
+        if name == _DESCRIBE:
+            self.dataset = self.dataset_name = None
+            self.format_info.value = "Describe your data with the two dropdowns: what the inputs are and what the labels are."
+            return None
+        data = load_dataset(name, split, verbose=False)
+        self.dataset = data.shuffle(seed=0).select(range(min(self.train_rows, len(data))))
+        self.dataset_name = name
+        self.detection = detect_format(self.dataset)
+        report = check(self.dataset, self.detection.format)
+        findings = "".join(f"<li>{html.escape(str(f))}</li>" for f in report.findings) or "<li>no problems found</li>"
+        self.format_info.value = (f"<pre>{html.escape(self.detection.explain())}</pre><b>Checks</b> "
+                                  f"({len(self.dataset)} rows used):<ul>{findings}</ul>")
+        self._show_format(self.detection.format)
+        return self.detection
+
+    def describe_data(self, inputs: str | None, labels: str | None):
+        """Pick a format by describing the data (no data set loaded): what the inputs and labels are."""
+        if inputs is None or labels is None:
+            return None
+        matches = [fmt for fmt in FORMATS.values() if fmt.inputs_text == inputs and fmt.labels_text == labels]
+        if not matches:
+            raise ValueError(f"No loss of the table takes {inputs} with labels '{labels}'. Check the labels choice.")
+        self.dataset = self.dataset_name = None
+        self.format_info.value = f"Format: <b>{html.escape(matches[0].title)}</b> [{matches[0].key}]: {html.escape(matches[0].description)}"
+        self._show_format(matches[0])
+        return matches[0]
+
+    def _show_format(self, fmt) -> None:
+        self.format = fmt
+        self.loss_list.options = [cls.__name__ for cls in losses_for(fmt)]
+        converted = [option for option in losses_for(fmt, via_conversion=True) if not option.direct]
+        self.convertible.value = "<div style='color:#888'><b>After a conversion:</b><br>" + "<br>".join(
+            html.escape(str(option)) for option in converted) + "</div>" if converted else ""
+        self.convert_dropdown.options = [option.loss.__name__ for option in converted]
+        self._converted = {option.loss.__name__: option for option in converted}
+
+    def available_losses(self) -> list[str]:
+        return list(self.loss_list.options)
+
+    def convertible_losses(self) -> dict[str, list[str]]:
+        """Loss name -> the converter chain that opens it."""
+        return {name: [conv.name for conv in option.converters] for name, option in self._converted.items()}
+
+    def apply_conversion(self, loss_name: str):
+        """Convert the loaded data along the chain that opens ``loss_name`` (model-based steps use the base model)."""
+        if self.dataset is None:
+            raise ValueError("Load a data set first (step 1): describing data opens no rows to convert.")
+        option = self._converted[loss_name]
+        data = self.dataset
+        for conv in option.converters:
+            data = conv(data, self.model) if conv.needs_model else conv(data)
+        self.dataset = data
+        self.detection = detect_format(data)
+        self.format_info.value = f"<pre>Converted with {' -> '.join(c.name for c in option.converters)}: {len(data)} rows\n{html.escape(self.detection.explain())}</pre>"
+        self._show_format(self.detection.format)
+        self.loss_list.value = loss_name
+        return data
+
+    # -- step 2: the loss ------------------------------------------------------------------------
+    def select_loss(self, name: str):
+        from lossbook import losses
+
+        card = loss_card(getattr(losses, name))
+        self.loss_name = name
+        self.loss_info.value = (f"<b>{card.name}</b>: {html.escape(card.summary)}<br>$$ {html.escape(card.formula)} $$"
+                                f"<br><i>Inputs:</i> {html.escape(card.inputs)}<br><i>Reference:</i> {html.escape(card.reference)}")
+        if self.dataset is not None:
+            self._estimate()
+        return card
+
+    def _build_loss(self, model, data):
+        dims = [int(d) for d in self.dims.value.split(",") if d.strip()] if self.modifier.value == "Matryoshka" else None
+        if dims:
+            dims = [d for d in dims if d <= model.embedding_dim] or [model.embedding_dim]
+        return build_loss(self.loss_name, model, data, scale=self.scale.value, margin=self.margin.value,
+                          matryoshka_dims=dims, adaptive_layers=self.modifier.value == "AdaptiveLayer")
+
+    def _estimate(self) -> None:
+        model = self.model
+        estimate = plan(model, self._build_loss(model, self.dataset), self.dataset, batch_size=self.batch_size.value,
+                        steps=self.steps.value, max_seq_length=64, repeats=1)
+        self.plan_info.value = f"Device: <b>{html.escape(str(model.device))}</b>. Estimate: {html.escape(str(estimate))}"
+
+    # -- step 3: the run -------------------------------------------------------------------------
+    def run_training(self, *, background: bool = False):
+        """Train a fresh copy of the base model with the chosen loss; evaluate before and after."""
+        if self.dataset is None:
+            raise ValueError("Choose a data set in step 1 first (a described format has no rows to train on).")
+        if self.loss_name is None:
+            raise ValueError("Choose a loss in step 2 first.")
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("A run is already going; press Stop first.")
+        self._stop.clear()
+        if background:
+            self._thread = threading.Thread(target=self._safely, args=(self._run,), daemon=True)
+            self._thread.start()
+            return None
+        return self._run()
+
+    def stop(self) -> None:
+        """Ask the run to end after the current step (the model and history so far are kept)."""
+        self._stop.set()
+
+    def _run(self):
+        measure = yardstick(self.dataset_name, self.dataset)
+        model = copy.deepcopy(self.model)
+        loss = self._build_loss(model, measure.train_data)
+        self.progress.max, self.progress.value = self.steps.value, 0
+        before = measure.measure(model)
+
+        def on_step(step, history):
+            self.progress.value = step
+            if step % max(1, self.steps.value // 10) == 0 or step == self.steps.value:
+                self.live_plot.value = _png(plots.loss_curves([history]))
+
+        self.history = train(model, loss, measure.train_data, steps=self.steps.value, batch_size=self.batch_size.value,
+                             lr=self.learning_rate.value, max_seq_length=64,
+                             callbacks=[on_step], stop_event=self._stop, progress=False)
+        self.live_plot.value = _png(plots.loss_curves([self.history]))
+        self.trained_model = model
+        self._show_results(measure, before)
+        self._say(f"Run {self.history.stopped}: {len(self.history.steps)} steps in {self.history.seconds[-1]:.1f} s.")
+        return self.history
+
+    def _show_results(self, measure, before) -> None:
+        after = measure.measure(self.trained_model)
+        self.results = {"before": before.score, "after": after.score, "metric": before.primary, "yardstick": measure.description}
+        self.result_info.value = (f"{html.escape(measure.description)}: before <b>{before.score:.4f}</b>, "
+                                  f"after <b>{after.score:.4f}</b> ({len(self.history.steps)} steps, {self.history.stopped}).")
+        texts, labels = self._projection_texts(measure.train_data)
+        if texts:
+            self.projection_plot.value = _png(plots.before_after_projection(
+                self.model.encode(texts).numpy(), self.trained_model.encode(texts).numpy(), labels))
+        dims = [d for d in (384, 256, 128, 64, 32, 16) if d <= self.trained_model.embedding_dim]
+        if self.modifier.value == "AdaptiveLayer":
+            layers = list(range(1, self.trained_model.num_layers + 1))
+            curves = {"base": measure.measure(self.model, layers=layers), "trained": measure.measure(self.trained_model, layers=layers)}
+            self.curve_plot.value = _png(plots.layer_curves(curves))
+        else:
+            curves = {"base": measure.measure(self.model, dims=dims), "trained": measure.measure(self.trained_model, dims=dims)}
+            self.curve_plot.value = _png(plots.matryoshka_curves(curves))
+        self.results["curves"] = curves
+
+    @staticmethod
+    def _projection_texts(data, rows: int = 60):
+        detection = detect_format(data)
+        head = data.select(range(min(rows, len(data))))
+        first = list(head[detection.input_columns[0]])
+        if detection.label_column and detection.format.key == "sentence-class":
+            return first, list(head[detection.label_column])
+        return first, None

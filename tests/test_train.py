@@ -1,0 +1,255 @@
+"""train(): every loss family learns on the tiny model; interrupt, stop, NaN, determinism, fast mode, errors."""
+
+from __future__ import annotations
+
+import threading
+
+import datasets
+import pytest
+import torch
+
+from lossbook import convert, losses
+from lossbook.batching import TokenizedColumns
+from lossbook.data import load_dataset
+from lossbook.detect import detect_format
+from lossbook.history import History
+from lossbook.model import tiny_model
+from lossbook.train import TrainingError, train
+
+
+@pytest.fixture(autouse=True)
+def _bundled_only(monkeypatch):
+    monkeypatch.delenv("LOSSBOOK_DATA", raising=False)
+
+
+def _rows(name: str, n: int = 32, split: str = "train") -> datasets.Dataset:
+    return load_dataset(name, split, verbose=False).select(range(n))
+
+
+def _intents(classes: int = 4) -> datasets.Dataset:
+    data = load_dataset("banking77", verbose=False)
+    return data.filter(lambda row: row["label"] < classes)
+
+
+def _batch_loss(model, loss, data: datasets.Dataset) -> float:
+    """The loss over the whole (small) data set as one batch, in eval mode: a fixed yardstick."""
+    detection = detect_format(data)
+    tokens = TokenizedColumns.build(model, data, detection.input_columns, detection.label_column, 64)
+    rows = list(range(len(data)))
+    from lossbook.batching import label_tensor
+
+    model.eval(), loss.eval()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        value = loss(tokens.features(rows, model.tokenizer.pad_token_id, model.device), label_tensor(tokens.labels, rows, model.device))
+    return float(sum(value.values()) if isinstance(value, dict) else value)
+
+
+def _case(name: str, model):
+    teacher = tiny_model(seed=7)
+    triplets = _rows("nli-triplets")
+    cases = {
+        "MultipleNegativesRankingLoss": (lambda: losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs")),
+        "CachedMultipleNegativesRankingLoss": (lambda: losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=4), _rows("qa-pairs")),
+        "CoSENTLoss": (lambda: losses.CoSENTLoss(model), _rows("stsb")),
+        "ContrastiveLoss": (lambda: losses.ContrastiveLoss(model), _rows("paws")),
+        "SoftmaxLoss": (lambda: losses.SoftmaxLoss(model, model.embedding_dim, num_labels=3), _rows("nli", 30)),
+        "TripletLoss": (lambda: losses.TripletLoss(model), triplets),
+        "BatchAllTripletLoss": (lambda: losses.BatchAllTripletLoss(model, margin=0.5), _intents()),
+        "ContrastiveTensionLoss": (lambda: losses.ContrastiveTensionLoss(model), convert.sentences_to_anchor_pairs(_rows("sentences"), pos_neg_ratio=2)),
+        "ContrastiveTensionLossInBatchNegatives": (lambda: losses.ContrastiveTensionLossInBatchNegatives(model), _rows("sentences")),
+        "DenoisingAutoEncoderLoss": (lambda: losses.DenoisingAutoEncoderLoss(model), convert.add_deletion_noise(_rows("sentences", 16))),
+        "MSELoss": (lambda: losses.MSELoss(model), convert.add_teacher_embeddings(_rows("sentences"), teacher)),
+        "MarginMSELoss": (lambda: losses.MarginMSELoss(model), convert.add_teacher_margins(triplets, teacher)),
+        "DistillKLDivLoss": (lambda: losses.DistillKLDivLoss(model), convert.add_teacher_scores(triplets, teacher)),
+        "MatryoshkaLoss": (lambda: losses.MatryoshkaLoss(model, losses.CoSENTLoss(model), [64, 32, 16]), _rows("stsb")),
+        "AdaptiveLayerLoss": (lambda: losses.AdaptiveLayerLoss(model, losses.MultipleNegativesRankingLoss(model), n_layers_per_step=-1), _rows("qa-pairs")),
+    }
+    make_loss, data = cases[name]
+    return make_loss(), data
+
+
+FAMILIES = ["MultipleNegativesRankingLoss", "CachedMultipleNegativesRankingLoss", "CoSENTLoss", "ContrastiveLoss",
+            "SoftmaxLoss", "TripletLoss", "BatchAllTripletLoss", "ContrastiveTensionLoss",
+            "ContrastiveTensionLossInBatchNegatives", "DenoisingAutoEncoderLoss", "MSELoss", "MarginMSELoss",
+            "DistillKLDivLoss", "MatryoshkaLoss", "AdaptiveLayerLoss"]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_twenty_steps_lower_the_loss(name):
+    model = tiny_model(seed=0)
+    loss, data = _case(name, model)
+    before = _batch_loss(model, loss, data)
+    history = train(model, loss, data, steps=20, batch_size=16, lr=1e-3, progress=False, seed=0)
+    after = _batch_loss(model, loss, data)
+    assert history.stopped == "completed" and len(history.losses) == 20
+    assert after < before, f"{name}: {before:.4f} -> {after:.4f}"
+
+
+def test_same_seed_same_history():
+    runs = []
+    for _ in range(2):
+        model = tiny_model(seed=0)
+        runs.append(train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=6, batch_size=8,
+                          lr=1e-3, progress=False, seed=3).losses)
+    assert runs[0] == runs[1]
+    model = tiny_model(seed=0)
+    other = train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=6, batch_size=8, lr=1e-3,
+                  progress=False, seed=4).losses
+    assert other != runs[0]
+
+
+def test_stop_event_ends_cleanly_and_keeps_the_model():
+    model = tiny_model(seed=0)
+    stop = threading.Event()
+    history = train(model, losses.CoSENTLoss(model), _rows("stsb"), steps=50, batch_size=8, lr=1e-3, progress=False,
+                    stop_event=stop, callbacks=[lambda step, h: stop.set() if step == 3 else None])
+    assert history.stopped == "stopped" and history.steps == [1, 2, 3]
+    assert not model.training
+
+
+def test_keyboard_interrupt_keeps_the_history():
+    model = tiny_model(seed=0)
+
+    def interrupt(step, history):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    history = train(model, losses.CoSENTLoss(model), _rows("stsb"), steps=10, batch_size=8, progress=False, callbacks=[interrupt])
+    assert history.stopped == "interrupted" and len(history.losses) == 2
+
+
+def test_nan_loss_names_the_step_and_a_cause():
+    model = tiny_model(seed=0)
+    with torch.no_grad():
+        model.transformer.embeddings.word_embeddings.weight.fill_(float("nan"))
+    with pytest.raises(TrainingError, match=r"at step 1.*learning rate") as caught:
+        train(model, losses.CoSENTLoss(model), _rows("stsb"), steps=5, batch_size=8, progress=False)
+    assert caught.value.history.stopped == "diverged" and caught.value.history.losses == []
+
+
+def test_wrong_format_names_the_converter():
+    model = tiny_model(seed=0)
+    with pytest.raises(TrainingError, match="pair_class_to_triplets"):
+        train(model, losses.TripletLoss(model), _rows("nli"), steps=2, progress=False)
+
+
+def test_evaluator_runs_before_during_and_after(tmp_path):
+    model = tiny_model(seed=0)
+    calls = []
+
+    def evaluator(m):
+        calls.append(m.training)
+        return {"score": float(len(calls))}
+
+    history = train(model, losses.CoSENTLoss(model), _rows("stsb"), steps=4, batch_size=8, progress=False,
+                    evaluator=evaluator, eval_every=2)
+    assert [e["step"] for e in history.evaluations] == [0, 2, 4] and not any(calls)
+    again = History.load(history.save(tmp_path / "history.json"))
+    assert again.losses == history.losses and again.evaluations == history.evaluations
+
+
+def test_frozen_encoder_trains_only_the_head_and_is_fast():
+    model = tiny_model(seed=0)
+    encoder_before = [p.detach().clone() for p in model.transformer.parameters()]
+    data = _rows("stsb", 64)
+    loss = losses.CoSENTLoss(model)
+    before = _batch_loss(model, loss, data)
+    history = train(model, loss, data, steps=300, batch_size=16, lr=1e-3, progress=False, freeze_encoder=True)
+    assert model.head is not None and history.seconds_per_step < 0.02
+    assert all(torch.equal(a, b) for a, b in zip(encoder_before, model.transformer.parameters()))
+    assert all(p.requires_grad for p in model.transformer.parameters()), "the encoder is trainable again afterwards"
+    assert _batch_loss(model, loss, data) < before
+
+
+@pytest.mark.parametrize("name", ["DenoisingAutoEncoderLoss", "ContrastiveTensionLoss", "AdaptiveLayerLoss"])
+def test_frozen_encoder_refuses_losses_that_need_tokens(name):
+    model = tiny_model(seed=0)
+    loss, data = _case(name, model)
+    with pytest.raises(TrainingError, match="freeze_encoder"):
+        train(model, loss, data, steps=2, progress=False, freeze_encoder=True)
+
+
+def test_sentence_class_data_uses_group_by_label_batches():
+    model = tiny_model(seed=0)
+    history = train(model, losses.BatchHardTripletLoss(model), _intents(), steps=3, batch_size=8, progress=False)
+    assert history.config["sampler"] == "group-by-label"
+    history = train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=2, batch_size=8, progress=False)
+    assert history.config["sampler"] == "no-duplicates"
+
+
+@pytest.mark.slow
+def test_cosent_on_stsb_raises_dev_spearman(minilm, monkeypatch):
+    """The real thing: a short CoSENT run on STS-B train raises STS-B dev Spearman (the mirror when there is one)."""
+    import copy
+    import os
+    from pathlib import Path
+
+    mirror = Path(os.environ.get("LOSSBOOK_MIRROR_FOR_TESTS", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    if (mirror / "stsb").is_dir():
+        monkeypatch.setenv("LOSSBOOK_DATA", str(mirror))
+
+    from scipy.stats import spearmanr
+
+    model = copy.deepcopy(minilm)
+    dev = load_dataset("stsb", "validation", verbose=False)
+
+    def spearman(m):
+        a, b = m.encode(list(dev["sentence1"])), m.encode(list(dev["sentence2"]))
+        return {"spearman": spearmanr((a * b).sum(-1).numpy(), list(dev["score"])).statistic}
+
+    train_rows = load_dataset("stsb", verbose=False).shuffle(seed=0).select(range(480))
+    history = train(model, losses.CoSENTLoss(model), train_rows, steps=30, batch_size=16, lr=2e-5, progress=False,
+                    evaluator=spearman, max_seq_length=64)
+    first, last = history.evaluations[0]["spearman"], history.evaluations[-1]["spearman"]
+    assert last > first, (first, last)
+
+
+def _without_dropout(model):
+    """Dropout draws differ between one process and two, so the equality is checked without it."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    return model
+
+
+def _train_in_process(rank: int, world_size: int, init_file: str, out_file: str) -> None:
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
+    torch.set_num_threads(1)
+    model = _without_dropout(tiny_model(seed=0))
+    history = train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=4, batch_size=4,
+                    lr=1e-3, progress=False, seed=0, device="cpu")
+    if rank == 0:
+        torch.save({"losses": history.losses, "weights": model.transformer.embeddings.word_embeddings.weight[:50].clone()}, out_file)
+    dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_two_processes_equal_one_process_on_the_global_batch(tmp_path, monkeypatch):
+    """torchrun-style training with gloo on the CPU: 2 processes x 4 rows = 1 process x 8 rows."""
+    import torch.multiprocessing as mp
+
+    monkeypatch.delenv("LOSSBOOK_DATA", raising=False)
+    out = tmp_path / "two.pt"
+    mp.spawn(_train_in_process, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
+    two = torch.load(out)
+    model = _without_dropout(tiny_model(seed=0))
+    one = train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=4, batch_size=8, lr=1e-3,
+                progress=False, seed=0, device="cpu")
+    assert two["losses"] == pytest.approx(one.losses, abs=1e-5)
+    torch.testing.assert_close(two["weights"], model.transformer.embeddings.word_embeddings.weight[:50], atol=1e-5, rtol=0)
+
+
+def test_planner_measures_a_step_without_changing_the_model():
+    from lossbook.planner import plan
+
+    model = tiny_model(seed=0)
+    before = [p.detach().clone() for p in model.parameters()]
+    estimate = plan(model, losses.CoSENTLoss(model), _rows("stsb"), batch_size=8, steps=50)
+    assert 0 < estimate.seconds_per_step < 5 and estimate.peak_memory_mb > 10
+    assert estimate.total_seconds == pytest.approx(50 * estimate.seconds_per_step)
+    assert "50 steps take about" in str(estimate)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert all(p.grad is None for p in model.parameters())
