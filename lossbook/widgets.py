@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import html
 import io
+import re
 import threading
 
 import ipywidgets as W
@@ -40,6 +41,13 @@ def _png(fig) -> bytes:
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
+
+
+def _rst(text: str) -> str:
+    """Docstring text as HTML: escaped, with ``literals`` and :class:`Names` shown as code."""
+    escaped = html.escape(text)
+    escaped = re.sub(r"``(.+?)``", r"<code>\1</code>", escaped)
+    return re.sub(r":(?:class|func|meth):`~?([^`]+)`", r"<code>\1</code>", escaped)
 
 
 def _css(widget, name: str):
@@ -95,10 +103,10 @@ class LossExplorer:
         self.stop_button = _css(W.Button(description="Stop", button_style="warning"), "lb-stop")
         self.progress = _css(W.IntProgress(value=0, min=0, max=1), "lb-progress")
         self.message_box = _css(W.HTML(), "lb-message")
-        self.live_plot = _css(W.Image(format="png"), "lb-live")
+        self.live_plot = _css(W.Image(format="png", layout=W.Layout(width="520px")), "lb-live")
         self.result_info = _css(W.HTML(), "lb-results")
-        self.projection_plot = _css(W.Image(format="png"), "lb-projection")
-        self.curve_plot = _css(W.Image(format="png"), "lb-matryoshka")
+        self.projection_plot = _css(W.Image(format="png", layout=W.Layout(width="640px")), "lb-projection")
+        self.curve_plot = _css(W.Image(format="png", layout=W.Layout(width="480px")), "lb-matryoshka")
 
         self.data_dropdown.observe(lambda c: self._safely(self.choose_dataset, c["new"]) if c["new"] else None, "value")
         for dropdown in (self.inputs_dropdown, self.labels_dropdown):
@@ -123,7 +131,7 @@ class LossExplorer:
         step3 = W.VBox([W.HTML("<b>3. Train</b>"), W.HBox([self.scale, self.margin]), W.HBox([self.modifier, self.dims]),
                         W.HBox([self.steps, self.batch_size, self.learning_rate]), self.plan_info,
                         W.HBox([self.train_button, self.stop_button, self.progress]), self.message_box, self.live_plot])
-        step4 = W.VBox([W.HTML("<b>4. Results</b>"), self.result_info, W.HBox([self.projection_plot, self.curve_plot])])
+        step4 = W.VBox([W.HTML("<b>4. Results</b>"), self.result_info, self.projection_plot, self.curve_plot])
         return _css(W.VBox([step1, step2, step3, step4]), "lb-explorer")
 
     def _safely(self, action, *args, **kwargs):
@@ -185,6 +193,7 @@ class LossExplorer:
         self.convertible.value = "<div style='color:#888'><b>After a conversion:</b><br>" + "<br>".join(
             html.escape(str(option)) for option in converted) + "</div>" if converted else ""
         self.convert_dropdown.options = [option.loss.__name__ for option in converted]
+        self.convert_dropdown.value = converted[0].loss.__name__ if converted else None
         self._converted = {option.loss.__name__: option for option in converted}
 
     def available_losses(self) -> list[str]:
@@ -215,8 +224,8 @@ class LossExplorer:
 
         card = loss_card(getattr(losses, name))
         self.loss_name = name
-        self.loss_info.value = (f"<b>{card.name}</b>: {html.escape(card.summary)}<br>$$ {html.escape(card.formula)} $$"
-                                f"<br><i>Inputs:</i> {html.escape(card.inputs)}<br><i>Reference:</i> {html.escape(card.reference)}")
+        self.loss_info.value = (f"<b>{card.name}</b>: {_rst(card.summary)}<br>$$ {html.escape(card.formula)} $$"
+                                f"<br><i>Inputs:</i> {_rst(card.inputs)}<br><i>Reference:</i> {_rst(card.reference)}")
         if self.dataset is not None:
             self._estimate()
         return card

@@ -172,3 +172,11 @@ def test_mining_and_teacher_labels_with_the_tiny_model(tiny):
     assert _detected(convert.add_teacher_scores(tuples, tiny)) == "n-tuple-teacher-scores"
     embedded = convert.add_teacher_embeddings(SENTENCES.select(range(4)), tiny)
     assert _detected(embedded) == "sentence-teacher-embedding" and len(embedded[0]["label"]) == 64
+
+
+def test_binary_pairs_to_pairs_and_triplets():
+    binary = datasets.Dataset.from_dict({"s1": ["q1", "q1", "q2", "q3"], "s2": ["yes1", "no1", "yes2", "no3"], "label": [1, 0, 1, 0]})
+    pairs = convert.binary_pairs_to_pairs(binary)
+    assert _detected(pairs) == "pair" and list(pairs["positive"]) == ["yes1", "yes2"]
+    triplets = convert.binary_pairs_to_triplets(binary)
+    assert _detected(triplets) == "triplet" and triplets[:] == {"anchor": ["q1"], "positive": ["yes1"], "negative": ["no1"]}

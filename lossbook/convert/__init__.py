@@ -5,6 +5,8 @@
 """
 
 from lossbook.convert.labels import (
+    binary_pairs_to_pairs,
+    binary_pairs_to_triplets,
     deduplicate,
     pair_class_to_pairs,
     pair_class_to_triplets,
@@ -29,7 +31,7 @@ from lossbook.convert.with_model import (
 
 __all__ = [
     "CONVERTERS", "ConversionError", "Converter", "add_deletion_noise", "anchor_pairs_to_sentences", "add_teacher_embeddings", "add_teacher_margins",
-    "add_teacher_scores", "deduplicate", "mine_hard_negative_tuples", "mine_hard_negatives", "pair_class_to_pairs",
+    "add_teacher_scores", "binary_pairs_to_pairs", "binary_pairs_to_triplets", "deduplicate", "mine_hard_negative_tuples", "mine_hard_negatives", "pair_class_to_pairs",
     "pair_class_to_triplets", "reachable", "scored_pairs_to_binary_pairs", "scored_pairs_to_pairs",
     "sentence_class_to_binary_pairs", "sentence_class_to_pairs", "sentence_class_to_triplets", "sentences_to_anchor_pairs",
     "triplets_to_binary_pairs", "triplets_to_pairs", "triplets_to_scored_pairs",

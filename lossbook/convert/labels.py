@@ -12,6 +12,8 @@ import datasets
 from lossbook.convert.registry import ConversionError, converter, require_format, rng
 
 __all__ = [
+    "binary_pairs_to_pairs",
+    "binary_pairs_to_triplets",
     "deduplicate",
     "pair_class_to_pairs",
     "pair_class_to_triplets",
@@ -68,6 +70,30 @@ def pair_class_to_pairs(data, *, positive_label: int = 0) -> datasets.Dataset:
     if not kept:
         raise ConversionError(f"No row has the positive label {positive_label}; the labels are {sorted(set(dataset[label]))}.")
     return datasets.Dataset.from_dict({"anchor": [a for a, _ in kept], "positive": [b for _, b in kept]})
+
+
+@converter("pair-binary", "pair")
+def binary_pairs_to_pairs(data) -> datasets.Dataset:
+    """(A, B) + 1/0 -> (anchor, positive) pairs: keep the pairs labelled 1 (matches)."""
+    dataset, inputs, label = require_format(data, "pair-binary", "binary_pairs_to_pairs")
+    kept = [(a, b) for a, b, y in _rows(dataset, inputs[:2] + [label]) if int(y) == 1]
+    if not kept:
+        raise ConversionError("No pair is labelled 1, so there is no positive pair to keep.")
+    return datasets.Dataset.from_dict({"anchor": [a for a, _ in kept], "positive": [b for _, b in kept]})
+
+
+@converter("pair-binary", "triplet")
+def binary_pairs_to_triplets(data, *, seed: int = 0) -> datasets.Dataset:
+    """(A, B) + 1/0 -> (anchor, positive, negative): for each 1-pair, a 0-partner of the same sentence A.
+
+    Rows whose sentence A has no 0-labelled partner are dropped; output rows = the 1-pairs kept.
+    """
+    dataset, inputs, label = require_format(data, "pair-binary", "binary_pairs_to_triplets")
+    return pair_class_to_triplets(
+        datasets.Dataset.from_dict({"a": list(dataset[inputs[0]]), "b": list(dataset[inputs[1]]),
+                                    "label": [int(y) for y in dataset[label]]}),
+        positive_label=1, negative_label=0, seed=seed,
+    )
 
 
 def _by_class(data, name: str) -> tuple[list[str], list[int], dict[int, list[int]]]:
