@@ -1,0 +1,537 @@
+"""The ``lossbook`` command: the loss table, the format of a data set, and a training run, from a shell.
+
+    lossbook table [--text] [--conversions]
+    lossbook formats DATA [--split S]
+    lossbook train --data stsb --loss CoSENTLoss --steps 100 --out runs/cosent [--tiny | --model NAME_OR_PATH] ...
+
+``DATA`` is a named data set (``stsb``, ``nli``, ... see ``lossbook.DATASETS``), optionally with a
+split (``stsb:validation``), or the path of a CSV or JSONL file. ``train`` prints the plan (time and
+memory of one measured step), evaluates before and after, trains, and writes ``history.json``,
+``metrics.json``, the trained model (``model/``) and two plots into ``--out``.
+
+Every expected error (an unknown loss or data set, data in the wrong format) is one line on stderr
+and exit code 2; set ``LOSSBOOK_DEBUG=1`` to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import difflib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["CliError", "main"]
+
+# Losses the command line cannot build: their constructors need another model.
+_NEEDS_GUIDE = {"GISTEmbedLoss", "CachedGISTEmbedLoss"}
+_NEEDS_TEACHER_LABELS = {
+    "MSELoss": "add_teacher_embeddings", "EmbedDistillLoss": "add_teacher_embeddings",
+    "MarginMSELoss": "add_teacher_margins", "DistillKLDivLoss": "add_teacher_scores",
+}
+_WRAPPERS = {"MatryoshkaLoss", "AdaptiveLayerLoss", "Matryoshka2dLoss"}
+# Data formats that lossbook.evaluate scores (sentence-class by k-NN against the training data).
+_EVALUABLE = {"pair-score", "pair-binary", "triplet", "sentence-class"}
+
+
+class CliError(Exception):
+    """An error the user can fix; printed as one line, exit code 2."""
+
+
+# -- data ------------------------------------------------------------------------------------------
+@dataclass
+class Data:
+    dataset: object  # datasets.Dataset
+    label: str  # how messages name it, e.g. "stsb [train]" or "my.csv"
+    name: str | None = None  # the registry name, when it came from the registry
+    split: str | None = None
+
+
+def load_data(spec: str, split: str | None = None, *, default_split: str = "train") -> Data:
+    """``stsb``, ``stsb:validation`` or a CSV/JSONL path -> a ``Data`` (messages name its source)."""
+    from lossbook.data import DATASETS, load_dataset
+
+    path = Path(spec).expanduser()
+    if path.suffix.lower() in {".csv", ".jsonl", ".json"} or path.is_file():
+        if split:
+            raise CliError(f"--split applies to named data sets, not to the file {spec}.")
+        dataset = _read_file(path)
+        print(f"{path.name}: {len(dataset):,} rows from {path}")
+        return Data(dataset, path.name)
+    name, _, named_split = spec.partition(":")
+    if name not in DATASETS:
+        close = difflib.get_close_matches(name, list(DATASETS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise CliError(f"Unknown data {spec!r}: not a file, and not a named data set ({', '.join(DATASETS)}).{hint}")
+    split = split or named_split or default_split
+    try:
+        dataset = load_dataset(name, split)
+    except (ValueError, FileNotFoundError) as error:
+        raise CliError(str(error)) from None
+    return Data(dataset, f"{name} [{split}]", name, split)
+
+
+def _read_file(path: Path):
+    """A CSV (numbers become ints or floats, column by column) or a JSONL file (one JSON object a line)."""
+    import datasets
+
+    if not path.is_file():
+        raise CliError(f"No such file: {path}.")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows:
+            raise CliError(f"{path} has no rows (a CSV needs a header line and at least one row).")
+        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        return datasets.Dataset.from_dict({name: _typed_column(values) for name, values in columns.items()})
+    if suffix in {".jsonl", ".json"}:
+        try:
+            with path.open(encoding="utf-8") as handle:
+                rows = [json.loads(line) for line in handle if line.strip()]
+        except json.JSONDecodeError as error:
+            raise CliError(f"{path} is not JSON Lines (one JSON object per line): {error}.") from None
+        if not rows or not all(isinstance(row, dict) for row in rows):
+            raise CliError(f"{path} must hold one JSON object per line, e.g. {{\"anchor\": \"...\", \"positive\": \"...\"}}.")
+        return datasets.Dataset.from_list(rows)
+    raise CliError(f"Cannot read {path}: give a .csv or .jsonl file, or a named data set.")
+
+
+def _typed_column(values: list[str]) -> list:
+    for kind in (int, float):
+        try:
+            return [kind(value) for value in values]
+        except (TypeError, ValueError):
+            continue
+    return values
+
+
+# -- losses ----------------------------------------------------------------------------------------
+def loss_class(name: str) -> type:
+    """The loss class for a name: exact, any case, with or without the ``Loss`` suffix."""
+    from lossbook import losses
+
+    wanted = name.lower().removesuffix("loss")
+    for candidate in losses.LOSS_NAMES:
+        if candidate.lower().removesuffix("loss") == wanted:
+            return getattr(losses, candidate)
+    close = difflib.get_close_matches(name, losses.LOSS_NAMES, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else " Run `lossbook table` to see them all."
+    raise CliError(f"Unknown loss {name!r}.{hint}")
+
+
+def refuse_unbuildable(cls: type, data: Data, matryoshka_dims) -> None:
+    """Stop early, with the way forward, for losses whose constructor needs more than a model."""
+    name = cls.__name__
+    if name in _NEEDS_GUIDE:
+        raise CliError(f"{name} needs a guide model, which the command line does not build; in Python: "
+                       f"losses.{name}(model, guide=lossbook.load_model(...)), then lossbook.train.train(...).")
+    if name == "MatryoshkaLoss":
+        raise CliError("MatryoshkaLoss wraps another loss: pass that one and the dims, e.g. "
+                       "--loss CoSENTLoss --matryoshka-dims 384,256,128,64.")
+    if name in _WRAPPERS:
+        raise CliError(f"{name} wraps another loss and is built in Python: losses.{name}(model, losses.CoSENTLoss(model), ...).")
+    if name in _NEEDS_TEACHER_LABELS and not _fits(cls, data):
+        raise CliError(f"{name} learns from a teacher model's labels, which the command line does not compute; add them in "
+                       f"Python with lossbook.convert.{_NEEDS_TEACHER_LABELS[name]}(data, teacher), save the result "
+                       "as JSONL and pass that file to --data.")
+    if matryoshka_dims and name in {"GlobalOrthogonalRegularizationLoss"}:
+        raise CliError(f"--matryoshka-dims wraps a main loss; {name} is a regulariser.")
+
+
+def _fits(cls: type, data: Data) -> bool:
+    from lossbook.checks import check
+
+    return not {"wrong-format", "unreadable"} & check(data.dataset, cls).kinds()
+
+
+def refuse_wrong_format(cls: type, data: Data) -> None:
+    """One line: what the data is, what the loss needs, the converter that bridges them, the losses that fit."""
+    from lossbook.checks import check
+    from lossbook.convert import reachable
+    from lossbook.table import losses_for
+
+    report = check(data.dataset, cls)
+    for finding in report.findings:
+        if finding.kind == "unreadable":
+            raise CliError(f"{data.label} cannot be read as training data: {finding.message}")
+        if finding.kind == "wrong-format":
+            fmt = report.detection.format
+            paths = reachable(fmt)
+            chains = [paths[target.key] for target in cls.formats if paths.get(target.key)]
+            convert = ""
+            if chains:
+                chain = min(chains, key=len)
+                convert = " Convert it in Python with " + " then ".join(f"lossbook.convert.{c.name}" for c in chain) + "."
+            fitting = ", ".join(c.__name__ for c in losses_for(fmt)) or "none directly"
+            raise CliError(f"{cls.__name__} cannot train on {data.label}: {finding.message}{convert} "
+                           f"Losses for this data: {fitting}.")
+
+
+def build_loss(cls: type, model, data: Data, matryoshka_dims: list[int] | None):
+    """The loss on ``model`` (``lossbook.runs.build_loss``: SoftmaxLoss counts its classes in the data)."""
+    from lossbook.runs import build_loss as build
+
+    too_big = [d for d in matryoshka_dims or () if d > model.embedding_dim]
+    if too_big:
+        raise CliError(f"--matryoshka-dims {too_big} exceed the model's embedding size ({model.embedding_dim}).")
+    return build(cls.__name__, model, data.dataset, matryoshka_dims=matryoshka_dims)
+
+
+# -- evaluation ------------------------------------------------------------------------------------
+@dataclass
+class EvalPlan:
+    data: Data
+    reference: object | None  # the training rows a k-NN evaluation votes with
+    dims: list[int] | None
+
+
+def choose_eval_data(args, train: Data) -> Data | None:
+    """``--eval-data`` if given, else the named set's validation or test split (the first that loads here)."""
+    from lossbook.data import DATASETS
+
+    if args.eval_data == "none":
+        return None
+    if args.eval_data:
+        name, _, split = args.eval_data.partition(":")
+        if split or name not in DATASETS:
+            return load_data(args.eval_data)
+        return _first_split(name, ("validation", "test", "train")) or load_data(name, "validation")
+    if train.name is None:
+        print("No evaluation: a data file has no validation split (pass --eval-data).")
+        return None
+    found = _first_split(train.name, [s for s in ("validation", "test") if s != train.split])
+    if found is None:
+        print(f"No evaluation: {train.name} has no validation or test split here (pass --eval-data).")
+    return found
+
+
+def _first_split(name: str, splits) -> Data | None:
+    """The first of ``splits`` that some source has (a split may exist only on the Hub, and it may be offline)."""
+    from lossbook.data import DATASETS
+
+    for split in splits:
+        if split in DATASETS[name].splits:
+            try:
+                return load_data(name, split)
+            except CliError:
+                continue
+    return None
+
+
+def prepare_evaluation(args, train: Data, eval_data: Data | None, explicit: bool) -> EvalPlan | None:
+    """Check that ``lossbook.evaluate`` can score the evaluation data (before any model is loaded)."""
+    from lossbook.detect import FormatError, detect_format
+
+    if eval_data is None:
+        return None
+    try:
+        fmt = detect_format(eval_data.dataset).format
+    except FormatError as error:
+        raise CliError(f"{eval_data.label} cannot be evaluated: {error}") from None
+    reference = None
+    if fmt.key == "sentence-class":
+        if detect_format(train.dataset).format.key != "sentence-class":
+            fmt = None
+        else:
+            reference = _cap(train.dataset, args.eval_rows, args.seed)
+    if fmt is None or fmt.key not in _EVALUABLE:
+        message = (f"{eval_data.label} cannot be evaluated: lossbook.evaluate scores (sentence, sentence, score), "
+                   "(sentence, sentence, 0/1), (anchor, positive, negative) and (sentence, class) data.")
+        if explicit:
+            raise CliError(message)
+        print(f"No evaluation: {message}")
+        return None
+    _warn_overlap(train, eval_data)
+    return EvalPlan(Data(_cap(eval_data.dataset, args.eval_rows, args.seed), eval_data.label), reference, None)
+
+
+def _cap(dataset, rows: int | None, seed: int):
+    return dataset if rows is None or rows >= len(dataset) else dataset.shuffle(seed=seed).select(range(rows))
+
+
+def _warn_overlap(train: Data, eval_data: Data) -> None:
+    from lossbook.detect import label_column_of
+
+    def keys(dataset):
+        columns = [c for c in dataset.column_names if c != label_column_of(dataset.column_names)]
+        return set(zip(*(dataset[c] for c in columns)))
+
+    seen, rows = keys(train.dataset), keys(eval_data.dataset)
+    shared = len(rows & seen) / max(len(rows), 1)
+    if shared > 0.1:
+        print(f"Warning: {shared:.0%} of the evaluation rows ({eval_data.label}) are also training rows; "
+              "the score after training overstates how well the model generalises.")
+
+
+class Evaluator:
+    """``evaluator(model) -> {metric: value}`` for ``train``; with dims, each metric also as ``metric@dim``.
+
+    ``.primary`` names the task's main metric (``spearman`` for STS, ``ap`` for pairs, ...) once it has run.
+    """
+
+    def __init__(self, plan: EvalPlan) -> None:
+        self.plan, self.primary = plan, ""
+
+    def __call__(self, model) -> dict[str, float]:
+        from lossbook.evaluate import Grid, evaluate
+
+        result = evaluate(model, self.plan.data.dataset, dims=self.plan.dims, train=self.plan.reference)
+        if not isinstance(result, Grid):
+            self.primary = result.primary
+            return result.metrics()
+        self.primary = result.metric
+        metrics = dict(result.result().metrics())  # the full size, unsuffixed
+        for dim, cell in zip(result.dims, result.results[-1]):
+            metrics.update({f"{name}@{dim}": value for name, value in cell.metrics().items()})
+        return metrics
+
+
+# -- commands --------------------------------------------------------------------------------------
+def cmd_table(args) -> int:
+    from lossbook.table import render_table
+
+    print(render_table(markdown=not args.text, with_conversions=args.conversions))
+    return 0
+
+
+def cmd_formats(args) -> int:
+    from lossbook.checks import check
+    from lossbook.detect import FormatError, detect_format
+    from lossbook.table import losses_for
+
+    data = load_data(args.data, args.split)
+    try:
+        detection = detect_format(data.dataset)
+    except FormatError as error:
+        raise CliError(f"{data.label}: {error}") from None
+    print(detection.explain())
+    report = check(data.dataset, detection.format)
+    print("Checks: " + ("no problems found." if report.ok else f"{len(report.findings)} finding(s)"))
+    for finding in report.findings:
+        print(f"  - {finding}")
+    options = losses_for(detection.format, via_conversion=True)
+    direct = [o for o in options if o.direct]
+    print("Losses for this format (* = commonly used): "
+          + (", ".join(o.loss.__name__ + ("*" if o.commonly_used else "") for o in direct) or "none directly"))
+    converted = [o for o in options if not o.direct]
+    if converted:
+        print("After conversion (lossbook.convert):")
+        for option in converted:
+            model = " (needs a model)" if any(c.needs_model for c in option.converters) else ""
+            print(f"  {option.loss.__name__:<45} via {' -> '.join(c.name for c in option.converters)}{model}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    cls = loss_class(args.loss)  # fail fast: before any data or model is loaded
+    out = Path(args.out)
+    if (out / "history.json").exists() and not args.overwrite:
+        raise CliError(f"{out} already holds a run (history.json); pick another --out or pass --overwrite.")
+    data = load_data(args.data)
+    refuse_unbuildable(cls, data, args.matryoshka_dims)
+    refuse_wrong_format(cls, data)
+    evaluation = prepare_evaluation(args, data, choose_eval_data(args, data), explicit=bool(args.eval_data))
+
+    from lossbook.model import load_model, tiny_model
+    from lossbook.planner import plan
+    from lossbook.train import TrainingError, train
+
+    try:
+        model = tiny_model(seed=args.seed, device=args.device) if args.tiny else load_model(
+            args.model, device=args.device, max_seq_length=args.max_seq_length)
+    except (OSError, ValueError) as error:
+        raise CliError(f"Cannot load the model {args.model or 'all-MiniLM-L6-v2'}: {error}") from None
+    print(f"Model: {model!r}")
+    loss = build_loss(cls, model, data, args.matryoshka_dims)
+    if evaluation and args.matryoshka_dims:  # each trained dim, and the full size
+        evaluation.dims = sorted(set(loss.matryoshka_dims) | {model.embedding_dim}, reverse=True)
+    print(f"Loss: {_loss_title(loss)}" + (f", dims {list(loss.matryoshka_dims)}" if args.matryoshka_dims else ""))
+
+    try:
+        measured = plan(model, loss, data.dataset, batch_size=args.batch_size, steps=args.steps,
+                        max_seq_length=args.max_seq_length, device=args.device)
+        print(f"Plan: {measured}")
+    except (RuntimeError, ValueError) as error:  # e.g. out of memory: training would fail the same way, and say so
+        print(f"Plan: could not measure a step ({type(error).__name__}: {' '.join(str(error).split())[:200]})")
+    if args.freeze_encoder:
+        print("  (measured on a full fine-tuning step; --freeze-encoder trains only a head and is much faster)")
+
+    evaluator = Evaluator(evaluation) if evaluation else None
+    try:
+        history = train(model, loss, data.dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                        max_seq_length=args.max_seq_length, device=args.device, seed=args.seed, evaluator=evaluator,
+                        eval_every=args.eval_every, freeze_encoder=args.freeze_encoder, progress=not args.no_progress)
+    except TrainingError as error:
+        if error.history is not None:
+            error.history.save(out / "history.json")
+        raise CliError(str(error)) from None
+    history.label = f"{_loss_title(loss)} on {data.label}"
+    print(f"Trained: {history}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = [history.save(out / "history.json"), model.save(out / "model"), plot_loss(history, out / "loss.png")]
+    metrics = _metrics_record(args, data, evaluation, evaluator, history)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    files.append(out / "metrics.json")
+    if metrics["after"] is not None:
+        _print_before_after(metrics, evaluation.dims)
+        files.append(plot_before_after(metrics, evaluation.dims, out / "metrics.png"))
+    print("Wrote: " + ", ".join(str(path) for path in files))
+    return 0
+
+
+def _loss_title(loss) -> str:
+    inner = getattr(loss, "loss", None)
+    return f"{type(loss).__name__}({type(inner).__name__})" if inner is not None else type(loss).__name__
+
+
+def _metrics_record(args, data: Data, evaluation: EvalPlan | None, evaluator: Evaluator | None, history) -> dict:
+    record = {
+        "loss": history.loss_name, "base_loss": loss_class(args.loss).__name__,
+        "matryoshka_dims": args.matryoshka_dims, "data": data.label, "steps": len(history.steps), "stopped": history.stopped,
+        "seconds_per_step": history.seconds_per_step, "device": history.device,
+        "eval_data": evaluation.data.label if evaluation else None,
+        "eval_rows": len(evaluation.data.dataset) if evaluation else None,
+        "primary": evaluator.primary if evaluator else None, "before": None, "after": None,
+    }
+    if evaluation and history.evaluations:
+        strip = lambda entry: {k: v for k, v in entry.items() if k != "step"}  # noqa: E731
+        first, last = history.evaluations[0], history.evaluations[-1]
+        record["before"] = strip(first)
+        if last["step"] > first["step"]:  # no "after" when training stopped before its first step
+            record["after"], record["after_step"] = strip(last), last["step"]
+    return record
+
+
+def _print_before_after(metrics: dict, dims: list[int] | None) -> None:
+    before, after, primary = metrics["before"], metrics["after"], metrics["primary"]
+    keys = [primary] + ([f"{primary}@{d}" for d in dims] if dims else [])
+    for key in keys:
+        if key in before and key in after:
+            print(f"{key:>16}: {before[key]:.4f} -> {after[key]:.4f} ({after[key] - before[key]:+.4f})")
+
+
+# -- plots (lossbook.plots where it has the picture; matplotlib directly for the before/after bars) -----
+def _pyplot():
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules:  # a shell has no display; leave a notebook's backend alone
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure, path: Path) -> Path:
+    figure.savefig(path, dpi=100)
+    _pyplot().close(figure)
+    return path
+
+
+def plot_loss(history, path: Path) -> Path:
+    _pyplot()
+    from lossbook.plots import loss_curves
+
+    return _save(loss_curves(history, title=f"Training loss: {history.name}"), path)
+
+
+def plot_before_after(metrics: dict, dims: list[int] | None, path: Path) -> Path:
+    """Bars of the primary metric before and after; with Matryoshka dims, one curve each over the dims."""
+    plt = _pyplot()
+    primary, title = metrics["primary"], f"{metrics['eval_data']}: before and after training"
+    if dims:
+        from lossbook.plots import matryoshka_curves
+
+        curves = {when: {d: metrics[when][f"{primary}@{d}"] for d in dims} for when in ("before", "after")}
+        return _save(matryoshka_curves(curves, metric=primary, title=title), path)
+    values = [metrics["before"][primary], metrics["after"][primary]]
+    figure, axes = plt.subplots(figsize=(4.5, 3.5), layout="constrained")
+    bars = axes.bar(["before", "after"], values, color=["C0", "C1"])
+    axes.bar_label(bars, fmt="%.4f")
+    axes.set(ylabel=primary, title=title)
+    axes.margins(y=0.15)
+    return _save(figure, path)
+
+
+# -- argument parsing ------------------------------------------------------------------------------
+def _dims(text: str) -> list[int]:
+    try:
+        dims = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 384,256,128, got {text!r}") from None
+    if not dims or any(d < 1 for d in dims):
+        raise argparse.ArgumentTypeError(f"expected positive integers like 384,256,128, got {text!r}")
+    return dims
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lossbook", description="The loss functions that fine-tune sentence-embedding models.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    table = commands.add_parser("table", help="print the loss table (data format -> losses)")
+    table.add_argument("--text", action="store_true", help="plain text instead of markdown")
+    table.add_argument("--conversions", action="store_true", help="add the losses reachable after converting the data")
+    table.set_defaults(run=cmd_table)
+
+    formats = commands.add_parser("formats", help="detect a data set's format, check it, list the losses for it")
+    formats.add_argument("data", metavar="DATA", help="a named data set (stsb, nli, ...; NAME:SPLIT works) or a CSV/JSONL file")
+    formats.add_argument("--split", help="split of a named data set (default: train)")
+    formats.set_defaults(run=cmd_formats)
+
+    train = commands.add_parser("train", help="plan, evaluate, train, evaluate again, and save the run")
+    train.add_argument("--data", required=True, help="training data: a named data set (NAME or NAME:SPLIT) or a CSV/JSONL file")
+    train.add_argument("--loss", required=True, help="loss class name, e.g. CoSENTLoss, MultipleNegativesRankingLoss")
+    train.add_argument("--out", required=True, help="folder for history.json, metrics.json, model/ and the plots")
+    train.add_argument("--steps", type=int, default=100)
+    which = train.add_mutually_exclusive_group()
+    which.add_argument("--model", help="a model folder or Hub id (default: all-MiniLM-L6-v2)")
+    which.add_argument("--tiny", action="store_true", help="a tiny random model (seconds; for trying the pipeline)")
+    train.add_argument("--batch-size", type=int, default=16)
+    train.add_argument("--lr", type=float, default=2e-5)
+    train.add_argument("--max-seq-length", type=int, default=None, help="truncate texts (default: the model's)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, ...")
+    train.add_argument("--eval-data", help="NAME[:SPLIT] or a file, or 'none' (default: the data set's validation or test split)")
+    train.add_argument("--eval-rows", type=int, default=None, help="evaluate on at most this many rows (default: all)")
+    train.add_argument("--eval-every", type=int, default=None, help="also evaluate every N steps")
+    train.add_argument("--freeze-encoder", action="store_true", help="fast CPU mode: train only a dense head")
+    train.add_argument("--matryoshka-dims", type=_dims, default=None, help="wrap the loss in MatryoshkaLoss, e.g. 384,256,128,64")
+    train.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.set_defaults(run=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``lossbook`` command; returns the exit code (2 for any error the user can fix)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse's own errors (and --help) end here
+        return int(exit_.code or 0)
+    for name in ("steps", "batch_size", "eval_rows", "eval_every"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            print(f"lossbook: error: --{name.replace('_', '-')} must be at least 1, got {value}.", file=sys.stderr)
+            return 2
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("lossbook: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the command line shows one line, not a traceback
+        if os.environ.get("LOSSBOOK_DEBUG"):
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        if not isinstance(error, CliError):
+            message = f"{type(error).__name__}: {message} (set LOSSBOOK_DEBUG=1 for the traceback)"
+        print(f"lossbook: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
