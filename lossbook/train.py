@@ -13,6 +13,7 @@ are averaged, so the run equals one process on the global batch.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 import warnings
@@ -175,7 +176,7 @@ def train(
                 epoch += 1
             rows = world.share(batches.pop(0))
             labels = label_tensor(tokens.labels, rows, target)
-            with torch.autocast(target.type, dtype=autocast[1]) if autocast else _nothing():
+            with torch.autocast(target.type, dtype=autocast[1]) if autocast else contextlib.nullcontext():
                 value = step_loss(model, loss, tokens, rows, labels, pad_id, target, plain=plain, frozen=frozen)
             reported = world.mean(value.detach().float())
             if not torch.isfinite(reported):
@@ -254,14 +255,6 @@ def _autocast(device: torch.device, mixed_precision) -> tuple[str, torch.dtype] 
         return None
     dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return device.type, dtype
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _evaluate(evaluator, model: nn.Module, history: History, step: int) -> None:

@@ -149,14 +149,18 @@ def test_evaluator_runs_before_during_and_after(tmp_path):
     assert again.losses == history.losses and again.evaluations == history.evaluations
 
 
-def test_frozen_encoder_trains_only_the_head_and_is_fast():
+def test_frozen_encoder_trains_only_the_head_without_running_the_transformer_per_step():
     model = tiny_model(seed=0)
     encoder_before = [p.detach().clone() for p in model.transformer.parameters()]
     data = _rows("stsb", 64)
     loss = losses.CoSENTLoss(model)
     before = _batch_loss(model, loss, data)
+    calls = []
+    hook = model.transformer.register_forward_hook(lambda *args: calls.append(1))
     history = train(model, loss, data, steps=300, batch_size=16, lr=1e-3, progress=False, freeze_encoder=True)
-    assert model.head is not None and history.seconds_per_step < 0.02
+    hook.remove()
+    # The transformer runs only to fill the cache (at most 128 distinct texts, 64 per pass), never per step.
+    assert model.head is not None and len(history.losses) == 300 and 1 <= len(calls) <= 2
     assert all(torch.equal(a, b) for a, b in zip(encoder_before, model.transformer.parameters()))
     assert all(p.requires_grad for p in model.transformer.parameters()), "the encoder is trainable again afterwards"
     assert _batch_loss(model, loss, data) < before
