@@ -117,22 +117,29 @@ def main() -> None:
     print_rows(rows, ["loss", "data", "lossbook s/step", "ST s/step", "ratio", "lossbook total s", "ST total s"])
     for case, ratio in ratios.items():
         print(ratio_line(f"{case} seconds per step, lossbook / sentence-transformers", ratio, f"<= {TARGET}", ratio <= TARGET))
-    padding_report(lossbook.load_model(path, device="cpu"), lossbook.load_dataset("stsb"), args.batch_size, args.max_seq_length)
+    model = lossbook.load_model(path, device="cpu")
+    for name in ("stsb", "qa-pairs"):
+        padding_report(model, name, lossbook.load_dataset(name, verbose=False), args.batch_size, args.max_seq_length)
 
 
-def padding_report(model, data, batch_size: int, max_seq_length: int) -> None:
-    """Where the time goes on a CPU: tokens computed per real token, padding each column vs sorted chunks."""
+def padding_report(model, name: str, data, batch_size: int, max_seq_length: int) -> None:
+    """Where the time goes on a CPU: tokens computed per real token, padding each column vs lossbook's chunks."""
+    import torch
+
+    from lossbook.batching import chunk_overhead_tokens, length_sorted_chunks
+
+    overhead = chunk_overhead_tokens(torch.device("cpu"))
     columns = [model.tokenizer(list(data[c]), truncation=True, max_length=max_seq_length)["input_ids"]
-               for c in ("sentence1", "sentence2")]
-    real = per_column = sorted_chunks = 0
+               for c in data.column_names if c not in ("label", "score")]
+    real = per_column = chunked = 0
     for start in range(0, len(data) - batch_size + 1, batch_size):
         lengths = [[len(ids) for ids in column[start : start + batch_size]] for column in columns]
         real += sum(map(sum, lengths))
         per_column += sum(max(ls) * len(ls) for ls in lengths)  # sentence-transformers: each column to its longest
         flat = sorted(length for ls in lengths for length in ls)  # lossbook: all texts of the step, sorted, chunked
-        sorted_chunks += sum(max(flat[i : i + batch_size]) * len(flat[i : i + batch_size]) for i in range(0, len(flat), batch_size))
-    print(f"\npadding on STS-B train, batches of {batch_size} pairs: tokens computed per real token = "
-          f"{per_column / real:.2f} (each column padded to its longest) vs {sorted_chunks / real:.2f} (length-sorted chunks)")
+        chunked += sum(flat[end - 1] * (end - begin) for begin, end in length_sorted_chunks(flat, overhead))
+    print(f"padding on {name}, batches of {batch_size} rows: tokens computed per real token = "
+          f"{per_column / real:.2f} (each column padded to its longest) vs {chunked / real:.2f} (lossbook's chunks)")
 
 
 if __name__ == "__main__":

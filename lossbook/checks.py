@@ -7,7 +7,7 @@ Each finding says what is wrong, how many rows it touches, and how to fix it. Th
 * column order that looks swapped (a "positive" column first, anchors much longer than positives);
 * labels outside the loss's range (scores outside 0..1, binary labels other than 0/1);
 * constant labels (a correlation-based evaluator would return NaN);
-* class ids that are not 0..K-1;
+* class ids that are not 0..K-1 (where SoftmaxLoss uses them as indices);
 * duplicates that become false negatives for in-batch-negative losses;
 * classes with a single example, useless to batch-triplet losses.
 """
@@ -205,7 +205,9 @@ def _label_findings(dataset: datasets.Dataset, label_column: str, fmt: Format) -
     elif fmt.label is LabelKind.CLASS:
         if any(not float(v).is_integer() for v in values):
             findings.append(Finding("label-range", "Class labels must be integers.", "cast the label column to int64."))
-        else:
+        elif fmt.key == "pair-class":
+            # Only SoftmaxLoss uses a class id as an index (a row of its classifier); the batch-triplet losses of
+            # single sentences + class only compare ids for equality, so any ids work for them.
             ids = sorted({int(v) for v in distinct})
             if ids[0] < 0 or ids != list(range(len(ids))):
                 gaps = sorted(set(range(max(ids[-1] + 1, 0))) - set(ids))[:10]

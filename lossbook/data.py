@@ -303,7 +303,28 @@ def _read_csv(spec: DatasetSpec, split: str, paths: list[Path]) -> datasets.Data
             for column in columns
         }
     )
+    names = _label_names(paths[0].parent) if "label" in columns else None
+    if names is not None and all(0 <= value < len(names) for value in table["label"]):
+        features["label"] = datasets.ClassLabel(names=names)
     return datasets.Dataset.from_dict(table, features=features)
+
+
+def _label_names(folder: Path) -> list[str] | None:
+    """Class names from ``labels.csv`` (columns label, label_name) beside the data, when the ids run 0..K-1.
+
+    The ids are the source's own (the mirror keeps PolyAI's 77 banking77 ids, the bundled set numbers its
+    20 intents afresh), so the names travel with the data as a ``datasets.ClassLabel``, as on the Hub:
+    ``dataset.features["label"].int2str(row["label"])`` names a row's class whatever the source.
+    """
+    path = folder / "labels.csv"
+    if not path.is_file():
+        return None
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or not {"label", "label_name"} <= set(rows[0]):
+        return None
+    names = {int(row["label"]): row["label_name"] for row in rows}
+    return [names[i] for i in range(len(names))] if sorted(names) == list(range(len(names))) else None
 
 
 def _typed(column: str, value, path: Path, line: int):

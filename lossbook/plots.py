@@ -461,12 +461,13 @@ def dims_layers_heatmap(
 
 # -- comparing losses --------------------------------------------------------------------------
 def loss_comparison_bars(
-    results: Mapping[str, float | Sequence[float]], *, metric: str = "score", baseline=None, ax=None, title: str | None = None,
+    results: Mapping[str, float | Sequence[float]], *, metric: str = "score", baseline=None,
+    baseline_label: str = "untrained", ax=None, title: str | None = None,
 ):
     """One bar per loss: its metric, or mean ± standard deviation (each run a dot) for a list of runs.
 
     Values may be numbers or results with ``.score``; ``baseline`` (e.g. the untrained model's
-    score) is a dashed horizontal line.
+    score) is a dashed horizontal line, named in the legend by ``baseline_label``.
     """
     if not results:
         raise ValueError("Nothing to compare: results is empty.")
@@ -489,7 +490,7 @@ def loss_comparison_bars(
     ax.margins(y=0.2)
     if baseline is not None:
         value = _number(baseline)
-        ax.axhline(value, color="grey", linestyle="--", linewidth=1.5, label=f"baseline (untrained): {value:.3f}", zorder=1)
+        ax.axhline(value, color="grey", linestyle="--", linewidth=1.5, label=f"{baseline_label}: {value:.3f}", zorder=1)
         ax.legend(fontsize=9, loc="best")
     long = max(len(name) for name in names) > 12
     ax.set_xticks(xs, names, rotation=20 if long else 0, ha="right" if long else "center")

@@ -225,7 +225,7 @@ def step_loss(model, loss, tokens: TokenizedColumns, rows: list[int], labels, pa
         value = frozen.loss(rows, labels)
     elif plain:
         columns = [[column[row] for row in rows] for column in tokens.columns]
-        value = loss.compute_loss_from_embeddings(embed_columns_sorted(model, columns, pad_id, target, len(rows)), labels)
+        value = loss.compute_loss_from_embeddings(embed_columns_sorted(model, columns, pad_id, target), labels)
     else:
         value = loss(tokens.features(rows, pad_id, target), labels)
     # Losses made of named parts (GlobalOrthogonalRegularizationLoss) train on their sum.

@@ -157,6 +157,17 @@ def test_malformed_label_names_file_and_line(monkeypatch, tmp_path):
 
 
 @needs_mirror
+@pytest.mark.parametrize("source", ["offline_mirror", "offline_bundled"])
+def test_class_names_travel_with_the_ids_of_each_source(source, request):
+    request.getfixturevalue(source)
+    banking = load_dataset("banking77", verbose=False)
+    names = banking.features["label"].names
+    assert len(names) == (77 if source == "offline_mirror" else len(set(banking["label"])))
+    assert banking.features["label"].int2str(0) == "card_arrival"  # both sources happen to start with it
+    assert all(isinstance(banking.features["label"].int2str(label), str) for label in banking["label"][:50])
+    assert load_dataset("nli", verbose=False).features["label"].names == ["entailment", "neutral", "contradiction"]
+
+
 def test_retrieval_set_links_queries_to_passages(offline_mirror):
     retrieval = load_retrieval(verbose=False)
     assert len(retrieval.queries) == 806 and len(retrieval.corpus) == 1171

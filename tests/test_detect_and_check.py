@@ -119,6 +119,12 @@ def test_check_finds_each_problem(data, target, kind):
     assert all(finding.fix for finding in report.findings)
 
 
+def test_class_ids_with_gaps_matter_only_where_they_index_a_classifier():
+    gappy = {"sentence": ["a", "b", "c", "d"], "label": [3, 3, 70, 70]}
+    assert "class-ids" not in check(gappy, "sentence-class").kinds()
+    assert "class-ids" in check({"s1": ["a", "b"], "s2": ["c", "d"], "label": [3, 70]}, "pair-class").kinds()
+
+
 def test_check_accepts_a_loss_class():
     class FakePairLoss:
         formats = (FORMATS["pair"],)

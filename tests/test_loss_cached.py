@@ -123,13 +123,38 @@ def test_slicing_trims_trailing_padding_only(tiny):
     assert torch.equal(piece["input_ids"][0], features["input_ids"][2, : piece["input_ids"].shape[1]])
 
 
+def in_length_order(features):
+    """The rows of a column sorted by length, as the cache takes them, and the order used."""
+    lengths = features["attention_mask"].sum(dim=1).tolist()
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    return {k: v[order] for k, v in features.items()}, order
+
+
 def embed_like_the_cache(model, columns, mini_batch_size):
     """The uncached computation on the mini-batches the cache uses, embedded with grad in the same order."""
     embeddings = []
     for features in make_features(model, *columns):
+        features, order = in_length_order(features)
         pieces = [model(slice_features(features, b, e))["sentence_embedding"] for b, e in minibatch_ranges(features, mini_batch_size)]
-        embeddings.append(torch.cat(pieces))
+        embeddings.append(torch.cat(pieces)[[order.index(i) for i in range(len(order))]])
     return embeddings
+
+
+def test_mini_batches_hold_texts_of_similar_length(tiny):
+    texts = ["a long text with many many words in it", "b", "another long text with many words in it", "c d"]
+    widths = []
+    loss = CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=2)
+    original = loss.embed_minibatch
+    loss.embed_minibatch = lambda f, b, e: widths.append(slice_features(f, b, e)["input_ids"].shape[1]) or original(f, b, e)
+    features = make_features(tiny, texts, list(reversed(texts)))
+    padded_width = features[0]["input_ids"].shape[1]
+    value = loss(features, None)
+    value.backward()
+    short_pair = max(len(tiny.tokenizer(t)["input_ids"]) for t in ("b", "c d"))
+    # Per column and pass: one mini-batch of the two short texts, one of the two long ones.
+    assert sorted(widths) == [short_pair] * 4 + [padded_width] * 4
+    plain = MultipleNegativesRankingLoss(tiny)(make_features(tiny, texts, list(reversed(texts))), None)
+    assert value.item() == pytest.approx(plain.item(), abs=1e-6)
 
 
 @pytest.mark.parametrize("name", ["cmnrl", "cached-gist", "megabatch"])
@@ -148,8 +173,11 @@ def test_dropout_is_replayed_in_the_backward_pass(tiny, name):
         embeddings = embed_like_the_cache(tiny, columns, 2)
         # GIST's guide (here the model itself, in train mode) embeds after all model mini-batches, as in the cache.
         if isinstance(plain, GISTEmbedLoss):
-            guide = [torch.cat([plain.embed_guide(slice_features(f, b, e)) for b, e in minibatch_ranges(f, 2)])
-                     for f in make_features(tiny, *columns)]
+            guide = []
+            for features in make_features(tiny, *columns):
+                features, order = in_length_order(features)
+                pieces = [plain.embed_guide(slice_features(features, b, e)) for b, e in minibatch_ranges(features, 2)]
+                guide.append(torch.cat(pieces)[[order.index(i) for i in range(len(order))]])
             reference_value = plain.compute_loss_from_embeddings(embeddings, None, guide_embeddings=guide)
         else:
             reference_value = plain.compute_loss_from_embeddings(embeddings, None)

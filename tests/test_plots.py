@@ -303,11 +303,13 @@ def test_loss_comparison_bars_with_runs_single_values_results_and_a_baseline(gri
     np.testing.assert_allclose([b.get_height() for b in bars], [0.80, 0.75, grids["seed 0"].result().score])
     assert [t.get_text() for t in ax.get_xticklabels()] == list(results)
     assert [t.get_text() for t in ax.texts][:2] == ["0.800\n± 0.020", "0.750"]
-    assert _legend_texts(ax) == [f"baseline (untrained): {untrained.score:.3f}"]
+    assert _legend_texts(ax) == [f"untrained: {untrained.score:.3f}"]
     (baseline,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert baseline.get_ydata()[0] == pytest.approx(untrained.score)
     assert ax.get_ylabel() == "spearman" and ax.get_xlabel() == "loss" and ax.get_title().startswith("spearman by loss\n")
     assert len(ax.collections[-1].get_offsets()) == 3  # one dot per run of the listed loss
+    student = plots.loss_comparison_bars({"MSELoss": 0.8}, baseline=0.67, baseline_label="student before distillation")
+    assert _legend_texts(student.axes[0]) == ["student before distillation: 0.670"]
 
     fig, ax = plt.subplots()
     assert plots.loss_comparison_bars({"a": 0.5, "b": 0.6}, ax=ax) is fig

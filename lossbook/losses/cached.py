@@ -6,8 +6,11 @@ batch. GradCache (Gao et al., 2021, arXiv 2101.06983) splits the *encoder* work 
 
 1. **Embed without a graph.** Each column is embedded in mini-batches of ``mini_batch_size`` rows
    (or, with ``mini_batch_num_tokens``, greedily packed so that a mini-batch holds at most that
-   many real tokens) under ``torch.no_grad``. Before each mini-batch the random-number state is
-   recorded, so the dropout masks of this pass can be drawn again later.
+   many real tokens) under ``torch.no_grad``. The rows are taken in order of length, so that a
+   mini-batch holds texts of similar length and computes little padding, and the vectors are put
+   back in row order (each text is encoded on its own, so this changes no value). Before each
+   mini-batch the random-number state is recorded, so the dropout masks of this pass can be drawn
+   again later.
 2. **Loss on cached embeddings.** The embeddings become detached leaf tensors; the loss is computed
    on them and back-propagated up to them only. Their ``.grad`` is the cache: ``dL/d embedding``.
 3. **Replay on backward.** The returned loss carries a backward function. When ``loss.backward()``
@@ -155,6 +158,39 @@ def slice_features(features: dict[str, Any], begin: int, end: int) -> dict[str, 
     return sliced
 
 
+def length_order(features: dict[str, Any]) -> Tensor | None:
+    """The rows of a tokenized column from shortest to longest (stable), or None when already in that order."""
+    mask = features.get("attention_mask")
+    if not isinstance(mask, Tensor) or mask.dim() != 2:
+        return None
+    lengths = mask.sum(dim=1)
+    if bool((lengths[1:] >= lengths[:-1]).all()):
+        return None
+    return torch.sort(lengths, stable=True).indices
+
+
+def take_rows(features: dict[str, Any], order: Tensor | None) -> dict[str, Any]:
+    """The rows of a tokenized column in the given order (entries without a batch dimension unchanged)."""
+    if order is None:
+        return features
+    batch_size = batch_size_of(features)
+    return {
+        key: value[order.to(value.device)] if isinstance(value, Tensor) and value.dim() > 0 and value.shape[0] == batch_size
+        else value
+        for key, value in features.items()
+    }
+
+
+def rows_back(values: Tensor, order: Tensor | None) -> Tensor:
+    """Undo ``take_rows`` on per-row results: row ``order[i]`` of the original is ``values[i]``."""
+    if order is None:
+        return values
+    order = order.to(values.device)
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(len(order), device=order.device)
+    return values[inverse]
+
+
 class _ReplayOnBackward(torch.autograd.Function):
     """Identity on the loss value whose backward runs GradCache step 3 with the incoming gradient."""
 
@@ -217,6 +253,9 @@ class CachedEmbeddingLoss(EmbeddingLoss):
     def embed_minibatch(self, features: dict[str, Any], begin: int, end: int) -> Tensor:
         return self.model(slice_features(features, begin, end))["sentence_embedding"]
 
+    def put_rows_back(self, orders: list[Tensor | None]) -> None:
+        """Put any other per-row result of ``embed_without_grad`` back in row order (see CachedGISTEmbedLoss)."""
+
     def embed_without_grad(
         self, sentence_features: list[dict[str, Any]], ranges: list[list[tuple[int, int]]], record_random_state: bool
     ) -> tuple[list[Tensor], list[list[RandomStateSnapshot | None]]]:
@@ -242,11 +281,17 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         sentence_features = list(sentence_features)
         self.check_input_columns(sentence_features)
         _check_splittable(self, sentence_features)
+        # Texts of similar length share a mini-batch: on a CPU padding is wasted compute (the vectors
+        # go back to row order below). Copies, so step 3 sees exactly the rows step 1 saw.
+        orders = [length_order(f) for f in sentence_features]
+        sentence_features = [take_rows(f, order) for f, order in zip(sentence_features, orders)]
         # Fixed before any forward pass: a module may edit the features in place, and the replay
         # must cut exactly the mini-batches that step 1 cut.
         ranges = [minibatch_ranges(f, self.mini_batch_size, self.mini_batch_num_tokens) for f in sentence_features]
         grad_enabled = torch.is_grad_enabled()
         embeddings, random_states = self.embed_without_grad(sentence_features, ranges, record_random_state=grad_enabled)
+        embeddings = [rows_back(e, order) for e, order in zip(embeddings, orders)]
+        self.put_rows_back(orders)
         if not grad_enabled:
             maths = loss_on_embeddings or self.compute_loss_from_embeddings
             return maths(embeddings, labels)
@@ -264,8 +309,10 @@ class CachedEmbeddingLoss(EmbeddingLoss):
                 "got no gradient. Remove the unused column(s) from the data set."
             )
 
+        sorted_grads = [grad if order is None else grad[order.to(grad.device)] for grad, order in zip(cached_grads, orders)]
+
         def replay(grad_output: Tensor) -> None:
-            self._replay(sentence_features, ranges, random_states, cached_grads, grad_output)
+            self._replay(sentence_features, ranges, random_states, sorted_grads, grad_output)
 
         # A leaf that requires grad, so that autograd calls the replay when the loss is back-propagated.
         trigger = torch.empty(0, device=value.device, requires_grad=True)

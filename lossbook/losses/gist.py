@@ -13,7 +13,7 @@ from transformers import PreTrainedTokenizerBase
 
 from lossbook.formats import FORMATS
 from lossbook.losses.base import EmbeddingLoss, LossInputError, check_column_count
-from lossbook.losses.cached import CachedEmbeddingLoss, slice_features
+from lossbook.losses.cached import CachedEmbeddingLoss, rows_back, slice_features
 from lossbook.losses.distributed import all_gather_with_grad, distributed_rank
 from lossbook.losses.ranking import PAIRS_HINT, check_in_batch_columns
 from lossbook.losses.similarity import cos_sim
@@ -325,6 +325,9 @@ class CachedGISTEmbedLoss(GuidedMaths, CachedEmbeddingLoss):
             for features, column_ranges in zip(sentence_features, ranges)
         ]
         return embeddings, random_states
+
+    def put_rows_back(self, orders):
+        self._guide_embeddings = [rows_back(g, order) for g, order in zip(self._guide_embeddings, orders)]
 
     def forward(self, sentence_features, labels=None, loss_on_embeddings=None) -> Tensor:
         try:

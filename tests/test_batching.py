@@ -1,0 +1,55 @@
+"""Length-sorted chunks: the cheapest split, and the same embeddings as padding each column."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+import torch
+
+from lossbook.batching import chunk_overhead_tokens, embed_columns_sorted, length_sorted_chunks
+
+
+def _cost(lengths, chunks, overhead):
+    return sum(overhead + (end - start) * lengths[end - 1] for start, end in chunks)
+
+
+def _every_split(n):
+    for cuts in itertools.product([False, True], repeat=n - 1):
+        bounds = [0] + [i + 1 for i, cut in enumerate(cuts) if cut] + [n]
+        yield list(zip(bounds, bounds[1:]))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_chunks_are_the_cheapest_split(seed):
+    rng = random.Random(seed)
+    lengths = sorted(rng.randint(3, 128) for _ in range(rng.randint(1, 9)))
+    overhead = rng.choice([0, 16, 128, 1000])
+    chunks = length_sorted_chunks(lengths, overhead)
+    assert chunks[0][0] == 0 and chunks[-1][1] == len(lengths)
+    assert all(a[1] == b[0] and a[0] < a[1] for a, b in zip(chunks, chunks[1:]))
+    brute_force = min(_cost(lengths, split, overhead) for split in _every_split(len(lengths)))
+    assert _cost(lengths, chunks, overhead) == brute_force
+
+
+def test_overhead_decides_between_one_pass_and_no_padding():
+    lengths = [5, 5, 9, 9, 9, 40, 120]
+    assert length_sorted_chunks(lengths, 10**6) == [(0, 7)]  # a pass costs more than any padding
+    assert length_sorted_chunks(lengths, 0) == [(0, 2), (2, 5), (5, 6), (6, 7)]  # no pass is wasted on padding
+    assert length_sorted_chunks([], 128) == []
+    assert chunk_overhead_tokens(torch.device("cpu")) < chunk_overhead_tokens(torch.device("cuda"))
+
+
+@pytest.mark.parametrize("overhead", [0, 128, 10**6])
+def test_sorted_chunks_embed_like_padding_each_column(tiny, overhead):
+    rng = random.Random(0)
+    words = "the a cat dog sat on mat under tree near house river quickly slowly".split()
+    columns_text = [[" ".join(rng.choices(words, k=rng.randint(1, 25))) for _ in range(7)] for _ in range(3)]
+    tiny.eval()
+    ids = [tiny.tokenizer(texts)["input_ids"] for texts in columns_text]
+    with torch.no_grad():
+        chunked = embed_columns_sorted(tiny, ids, tiny.tokenizer.pad_token_id, torch.device("cpu"), overhead)
+        for texts, got in zip(columns_text, chunked):
+            expected = tiny(tiny.tokenize(texts))["sentence_embedding"]
+            torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-5)
