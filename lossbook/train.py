@@ -149,7 +149,7 @@ def train(
     else:
         parameters = list(model.parameters()) + _loss_only_parameters(loss, model)
     world.enable_gathering(loss)
-    optimizer = torch.optim.AdamW([p for p in parameters if p.requires_grad], lr=lr, weight_decay=weight_decay)
+    optimizer = _adamw([p for p in parameters if p.requires_grad], lr=lr, weight_decay=weight_decay)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
     autocast = _autocast(target, mixed_precision)
     scaler = torch.amp.GradScaler("cuda") if autocast is not None and autocast[1] == torch.float16 else None
@@ -230,6 +230,16 @@ def step_loss(model, loss, tokens: TokenizedColumns, rows: list[int], labels, pa
         value = loss(tokens.features(rows, pad_id, target), labels)
     # Losses made of named parts (GlobalOrthogonalRegularizationLoss) train on their sum.
     return torch.stack(list(value.values())).sum() if isinstance(value, dict) else value
+
+
+def _adamw(parameters: list[nn.Parameter], *, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW, fused into one kernel on CPU and CUDA (as transformers' Trainer does by default).
+
+    Same update rule; torch's default on a CPU is a Python loop over the tensors, which costs about a
+    fifth of a MiniLM training step on a 2-core CPU.
+    """
+    fused = bool(parameters) and all(p.device.type in ("cpu", "cuda") and p.is_floating_point() for p in parameters)
+    return torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay, fused=fused or None)
 
 
 def _loss_only_parameters(loss: nn.Module, model: nn.Module) -> list[nn.Parameter]:

@@ -257,3 +257,24 @@ def test_planner_measures_a_step_without_changing_the_model():
     assert "50 steps take about" in str(estimate)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_adamw_is_fused_on_a_cpu_and_updates_like_the_loop():
+    from lossbook.train import _adamw
+
+    torch.manual_seed(0)
+    start = [torch.randn(5, 3), torch.randn(7)]
+    grads = [torch.randn(5, 3), torch.randn(7)]
+    results = []
+    for fused in (True, False):
+        params = [torch.nn.Parameter(t.clone()) for t in start]
+        optimizer = _adamw(params, lr=1e-2, weight_decay=0.01) if fused else torch.optim.AdamW(params, lr=1e-2, weight_decay=0.01)
+        assert bool(optimizer.defaults["fused"]) is fused
+        for _ in range(3):
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            optimizer.step()
+        results.append(params)
+    for fused_param, loop_param, original in zip(*results, start):
+        torch.testing.assert_close(fused_param, loop_param, atol=1e-6, rtol=1e-5)
+        assert not torch.allclose(fused_param, original)  # it did move
