@@ -18,7 +18,9 @@ def test_wheel_ships_every_package_and_the_bundled_data(tmp_path):
     )
     (wheel,) = tmp_path.glob("lossbook-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for module in ("lossbook/model.py", "lossbook/data.py", "lossbook/convert/__init__.py", "lossbook/losses/base.py"):
+    modules = ("lossbook/model.py", "lossbook/data.py", "lossbook/convert/__init__.py", "lossbook/losses/base.py",
+               "lossbook/plots/curves.py")
+    for module in modules:
         assert module in names
     repository_csvs = {f"lossbook/bundled_data/{path.relative_to(ROOT / 'data')}" for path in (ROOT / "data").rglob("*.csv")}
     assert repository_csvs and repository_csvs <= names
