@@ -109,22 +109,25 @@ def length_sorted_chunks(lengths: list[int], overhead_tokens: int) -> list[tuple
     """Cut texts sorted by length (ascending) into chunks ``[start, end)`` that cost the least.
 
     A chunk costs ``overhead_tokens`` plus its rows times its longest text: the tokens it computes,
-    padding included. Dynamic programming over the cut points (O(n^2) for n texts; a step holds a
-    few dozen) finds the cheapest split exactly.
+    padding included. Cutting between two texts of the same length saves no padding, so the cuts are
+    searched only where the length changes: dynamic programming over at most ``max_seq_length``
+    distinct lengths finds the cheapest split exactly, whatever the batch size.
     """
-    n = len(lengths)
-    best = [0] + [None] * n  # best[i]: cheapest cost of the first i texts
-    cut = [0] * (n + 1)  # cut[i]: where the last chunk of that solution starts
-    for end in range(1, n + 1):
+    # Where each run of equal lengths starts, and the end of the last one.
+    bounds = [i for i in range(len(lengths)) if i == 0 or lengths[i] != lengths[i - 1]] + [len(lengths)]
+    best = [0] + [None] * (len(bounds) - 1)  # best[k]: cheapest cost of the texts before bounds[k]
+    cut = [0] * len(bounds)  # cut[k]: the bound where the last chunk of that solution starts
+    for k in range(1, len(bounds)):
+        end = bounds[k]
         longest = lengths[end - 1]  # sorted: the last text of a chunk is its longest
-        for start in range(end):
-            cost = best[start] + overhead_tokens + (end - start) * longest
-            if best[end] is None or cost < best[end]:
-                best[end], cut[end] = cost, start
-    chunks, end = [], n
-    while end > 0:
-        chunks.append((cut[end], end))
-        end = cut[end]
+        for j in range(k):
+            cost = best[j] + overhead_tokens + (end - bounds[j]) * longest
+            if best[k] is None or cost < best[k]:
+                best[k], cut[k] = cost, j
+    chunks, k = [], len(bounds) - 1
+    while k > 0:
+        chunks.append((bounds[cut[k]], bounds[k]))
+        k = cut[k]
     return chunks[::-1]
 
 

@@ -154,7 +154,7 @@ def _print_before_after(metrics: dict, dims: list[int] | None) -> None:
             print(f"{key:>16}: {before[key]:.4f} -> {after[key]:.4f} ({after[key] - before[key]:+.4f})")
 
 
-# -- plots (lossbook.plots where it has the picture; matplotlib directly for the before/after bars) -----
+# -- plots (lossbook.plots; a shell gets the Agg backend) -------------------------------------------
 def _pyplot():
     import matplotlib
 
@@ -179,20 +179,16 @@ def plot_loss(history, path: Path) -> Path:
 
 
 def plot_before_after(metrics: dict, dims: list[int] | None, path: Path) -> Path:
-    """Bars of the primary metric before and after; with Matryoshka dims, one curve each over the dims."""
-    plt = _pyplot()
+    """The primary metric after training against the model before (a dashed line); with dims, a curve each."""
+    _pyplot()
+    from lossbook.plots import loss_comparison_bars, matryoshka_curves
+
     primary, title = metrics["primary"], f"{metrics['eval_data']}: before and after training"
     if dims:
-        from lossbook.plots import matryoshka_curves
-
         curves = {when: {d: metrics[when][f"{primary}@{d}"] for d in dims} for when in ("before", "after")}
         return _save(matryoshka_curves(curves, metric=primary, title=title), path)
-    values = [metrics["before"][primary], metrics["after"][primary]]
-    figure, axes = plt.subplots(figsize=(4.5, 3.5), layout="constrained")
-    bars = axes.bar(["before", "after"], values, color=["C0", "C1"])
-    axes.bar_label(bars, fmt="%.4f")
-    axes.set(ylabel=primary, title=title)
-    axes.margins(y=0.15)
+    figure = loss_comparison_bars({metrics["loss"]: metrics["after"][primary]}, metric=primary,
+                                  baseline=metrics["before"][primary], baseline_label="before training", title=title)
     return _save(figure, path)
 
 

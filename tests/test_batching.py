@@ -24,7 +24,7 @@ def _every_split(n):
 @pytest.mark.parametrize("seed", range(12))
 def test_chunks_are_the_cheapest_split(seed):
     rng = random.Random(seed)
-    lengths = sorted(rng.randint(3, 128) for _ in range(rng.randint(1, 9)))
+    lengths = sorted(rng.randint(3, 20) for _ in range(rng.randint(1, 9)))  # repeats: runs of equal lengths
     overhead = rng.choice([0, 16, 128, 1000])
     chunks = length_sorted_chunks(lengths, overhead)
     assert chunks[0][0] == 0 and chunks[-1][1] == len(lengths)
@@ -53,3 +53,15 @@ def test_sorted_chunks_embed_like_padding_each_column(tiny, overhead):
         for texts, got in zip(columns_text, chunked):
             expected = tiny(tiny.tokenize(texts))["sentence_embedding"]
             torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-5)
+
+
+def test_a_big_batch_is_split_quickly():
+    import time
+
+    rng = random.Random(0)
+    lengths = sorted(rng.randint(4, 128) for _ in range(4096))  # 2048 pairs: cuts only where the length changes
+    start = time.perf_counter()
+    chunks = length_sorted_chunks(lengths, 128)
+    assert time.perf_counter() - start < 1.0
+    assert chunks[0][0] == 0 and chunks[-1][1] == 4096
+    assert all(lengths[s - 1] != lengths[s] for s, _ in chunks[1:])
