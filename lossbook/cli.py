@@ -42,7 +42,7 @@ def cmd_formats(args) -> int:
     from lossbook.detect import FormatError, detect_format
     from lossbook.table import losses_for
 
-    data = load_data(args.data, args.split)
+    data = load_data(args.data, args.split, rows=args.rows)
     try:
         detection = detect_format(data.dataset)
     except FormatError as error:
@@ -70,7 +70,7 @@ def cmd_train(args) -> int:
     out = Path(args.out)
     if (out / "history.json").exists() and not args.overwrite:
         raise CliError(f"{out} already holds a run (history.json); pick another --out or pass --overwrite.")
-    data = load_data(args.data)
+    data = load_data(args.data, rows=args.rows)
     refuse_unbuildable(cls, data, args.matryoshka_dims)
     refuse_wrong_format(cls, data)
     evaluation = prepare_evaluation(args, data, choose_eval_data(args, data), explicit=bool(args.eval_data))
@@ -193,6 +193,16 @@ def plot_before_after(metrics: dict, dims: list[int] | None, path: Path) -> Path
 
 
 # -- argument parsing ------------------------------------------------------------------------------
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def _dims(text: str) -> list[int]:
     try:
         dims = [int(part) for part in text.split(",") if part.strip()]
@@ -215,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     formats = commands.add_parser("formats", help="detect a data set's format, check it, list the losses for it")
     formats.add_argument("data", metavar="DATA", help="a named data set (stsb, nli, ...; NAME:SPLIT works) or a CSV/JSONL file")
     formats.add_argument("--split", help="split of a named data set (default: train)")
+    formats.add_argument("--rows", type=_positive, default=None, help="only the first N rows (from the Hub: only those are downloaded)")
     formats.set_defaults(run=cmd_formats)
 
     train = commands.add_parser("train", help="plan, evaluate, train, evaluate again, and save the run")
@@ -222,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--loss", required=True, help="loss class name, e.g. CoSENTLoss, MultipleNegativesRankingLoss")
     train.add_argument("--out", required=True, help="folder for history.json, metrics.json, model/ and the plots")
     train.add_argument("--steps", type=int, default=100)
+    train.add_argument("--rows", type=_positive, default=None, help="train on the first N rows (from the Hub: only those are downloaded)")
     which = train.add_mutually_exclusive_group()
     which.add_argument("--model", help="a model folder or Hub id (default: all-MiniLM-L6-v2)")
     which.add_argument("--tiny", action="store_true", help="a tiny random model (seconds; for trying the pipeline)")

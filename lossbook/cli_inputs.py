@@ -43,7 +43,7 @@ class Data:
     split: str | None = None
 
 
-def load_data(spec: str, split: str | None = None, *, default_split: str = "train") -> Data:
+def load_data(spec: str, split: str | None = None, *, default_split: str = "train", rows: int | None = None) -> Data:
     """``stsb``, ``stsb:validation`` or a CSV/JSONL path -> a ``Data`` (messages name its source)."""
     from lossbook.data import DATASETS, load_dataset
 
@@ -52,6 +52,8 @@ def load_data(spec: str, split: str | None = None, *, default_split: str = "trai
         if split:
             raise CliError(f"--split applies to named data sets, not to the file {spec}.")
         dataset = _read_file(path)
+        if rows is not None and len(dataset) > rows:
+            dataset = dataset.select(range(rows))
         print(f"{path.name}: {len(dataset):,} rows from {path}")
         return Data(dataset, path.name)
     name, _, named_split = spec.partition(":")
@@ -61,7 +63,7 @@ def load_data(spec: str, split: str | None = None, *, default_split: str = "trai
         raise CliError(f"Unknown data {spec!r}: not a file, and not a named data set ({', '.join(DATASETS)}).{hint}")
     split = split or named_split or default_split
     try:
-        dataset = load_dataset(name, split)
+        dataset = load_dataset(name, split, rows=rows)
     except (ValueError, FileNotFoundError) as error:
         raise CliError(str(error)) from None
     return Data(dataset, f"{name} [{split}]", name, split)

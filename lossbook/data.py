@@ -6,10 +6,14 @@ Sources are tried in order:
 
 1. the folder named by the environment variable ``LOSSBOOK_DATA`` (laid out like the shared mirror:
    ``stsb/train.csv``, ``nli/snli_validation.csv``, ...);
-2. the Hugging Face Hub (skipped when ``HF_HUB_OFFLINE=1``);
-3. the small sets written for lossbook and bundled in ``data/`` (always there, a few hundred rows).
+2. the Hugging Face Hub; with ``HF_HUB_OFFLINE=1``, only a copy already in the local Hub cache (one
+   ``huggingface-cli download --repo-type dataset REPO`` made earlier, say);
+3. the small sets written for lossbook and bundled in ``data/`` (always there, a few thousand rows).
 
-Every call says which source it used (printed, and kept in ``dataset.info.description``).
+Every call says which source it used (printed, and kept in ``dataset.info.description``). ``rows=N`` takes
+the first N rows of a split from any source; from the Hub it streams them, so only those rows are
+downloaded and held in memory (all-nli's training split has about 942k rows; a notebook needs a few
+thousand).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
+import huggingface_hub
 
 __all__ = [
     "DATASETS",
@@ -187,7 +192,7 @@ def bundled_data_folder() -> Path:
     return Path(next(iter(lossbook.bundled_data.__path__)))
 
 
-def load_dataset(name: str, split: str = "train", *, verbose: bool = True) -> datasets.Dataset:
+def load_dataset(name: str, split: str = "train", *, rows: int | None = None, verbose: bool = True) -> datasets.Dataset:
     """Load a named data set with canonical column names.
 
     Args:
@@ -195,6 +200,9 @@ def load_dataset(name: str, split: str = "train", *, verbose: bool = True) -> da
             ``qa-triplets``, ``banking77``, ``clinc150``, ``sentences``, ``xquad-retrieval``).
         split: ``train``, ``validation`` (alias ``dev``), ``test``, or a set's own splits
             (``queries``/``corpus``/``qrels`` for retrieval). Not every source has every split.
+        rows: take only the first ``rows`` rows of the split (all of it when ``None``); the Hub then streams
+            just those rows instead of downloading the whole split. A source with fewer rows gives all it has,
+            and the message says so.
         verbose: print which source was used.
 
     Returns:
@@ -204,8 +212,14 @@ def load_dataset(name: str, split: str = "train", *, verbose: bool = True) -> da
     split = _SPLIT_ALIASES.get(split, split)
     if split not in spec.splits:
         raise ValueError(f"The data set {name!r} has no split {split!r}. Its splits are: {', '.join(spec.splits)}.")
+    if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
+        raise ValueError(f"rows must be a positive whole number of rows (or None for the whole split), not {rows!r}.")
     tried: list[str] = []
-    loaded = _from_mirror(spec, split, tried) or _from_hub(spec, split, tried) or _from_bundled(spec, split, tried)
+    loaded = (
+        _from_mirror(spec, split, tried)
+        or _from_hub(spec, split, rows, tried)
+        or _from_bundled(spec, split, tried)
+    )
     if loaded is None:
         raise FileNotFoundError(
             f"No source has split {split!r} of {name!r}. Tried:\n  - " + "\n  - ".join(tried)
@@ -214,8 +228,14 @@ def load_dataset(name: str, split: str = "train", *, verbose: bool = True) -> da
             + ". Set LOSSBOOK_DATA to a mirror folder, go online, or pick another split."
         )
     dataset, source = loaded
-    note = spec.notes.get(split) if source.startswith("mirror") else None
-    message = f"{name} [{split}]: {len(dataset):,} rows from {source}" + (f" ({note})" if note else "")
+    available = None
+    if rows is not None and len(dataset) > rows:
+        available, dataset = len(dataset), dataset.select(range(rows))
+    note = spec.notes.get(split) if source.startswith("the mirror") else None
+    counted = f"the first {len(dataset):,} of {available:,} rows" if available else f"{len(dataset):,} rows"
+    if rows is not None and len(dataset) < rows:
+        counted += f" (all it has of the {rows:,} asked for)"
+    message = f"{name} [{split}]: {counted} from {source}" + (f" ({note})" if note else "")
     dataset.info.description = message
     if verbose:
         print(message)
@@ -252,21 +272,41 @@ def _hub_offline() -> bool:
     )
 
 
-def _from_hub(spec: DatasetSpec, split: str, tried: list[str]) -> tuple[datasets.Dataset, str] | None:
+def _from_hub(spec: DatasetSpec, split: str, rows: int | None, tried: list[str]) -> tuple[datasets.Dataset, str] | None:
+    """The Hub copy: streamed from the Hub online, read from the local Hub cache offline."""
     if spec.hub is None or split not in spec.hub.splits:
         tried.append(f"Hub: {spec.name} has no Hub source for split {split!r}")
         return None
+    repo_id = spec.hub.repo_id
     if _hub_offline():
-        tried.append(f"Hub {spec.hub.repo_id}: skipped, HF_HUB_OFFLINE is set")
-        return None
+        try:  # offline, huggingface_hub answers from its cache (and only from there) without a network call
+            path = huggingface_hub.snapshot_download(repo_id, repo_type="dataset", local_files_only=True)
+        except Exception:
+            tried.append(f"Hub {repo_id}: HF_HUB_OFFLINE is set and the local Hub cache has no copy")
+            return None
+        source = f"the local Hugging Face Hub cache ({repo_id})"
+    else:
+        path, source = repo_id, f"the Hugging Face Hub ({repo_id})"
     try:
-        dataset = datasets.load_dataset(spec.hub.repo_id, spec.hub.config, split=spec.hub.splits[split])
+        dataset = _read_hub_split(path, spec.hub.config, spec.hub.splits[split], rows)
+        dataset = dataset.rename_columns({old: new for old, new in spec.hub.renames.items() if old in dataset.column_names})
+        dataset = dataset.select_columns(list(_columns(spec, split)))
     except Exception as error:  # network, auth or format problems all mean "try the next source"
-        tried.append(f"Hub {spec.hub.repo_id}: {type(error).__name__}: {str(error).splitlines()[0][:160]}")
+        tried.append(f"Hub {repo_id}: {type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}")
         return None
-    dataset = dataset.rename_columns({old: new for old, new in spec.hub.renames.items() if old in dataset.column_names})
-    dataset = dataset.select_columns(list(_columns(spec, split)))
-    return dataset, f"the Hugging Face Hub ({spec.hub.repo_id})"
+    return dataset, source
+
+
+def _read_hub_split(path: str, config: str | None, split: str, rows: int | None) -> datasets.Dataset:
+    """One split of a Hub data set (a repo id, or the folder of its cached snapshot); only ``rows`` rows if set."""
+    if rows is None:
+        return datasets.load_dataset(path, config, split=split)
+    # Streaming reads the data files lazily, so the first `rows` rows are all that is downloaded.
+    stream = datasets.load_dataset(path, config, split=split, streaming=True)
+    taken = list(stream.take(rows))
+    if stream.features is not None:
+        return datasets.Dataset.from_list(taken, features=stream.features)
+    return datasets.Dataset.from_list(taken)
 
 
 def _from_bundled(spec: DatasetSpec, split: str, tried: list[str]) -> tuple[datasets.Dataset, str] | None:

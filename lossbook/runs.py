@@ -85,8 +85,8 @@ def yardstick(dataset_name: str | None, data: datasets.Dataset, *, eval_rows: in
     """The evaluation that fits the data, and the training rows it leaves (held-out rows never train)."""
     key = detect_format(data).format.key
     if key == "pair-score" and dataset_name in DATASETS and "validation" in DATASETS[dataset_name].splits:
-        held = load_dataset(dataset_name, "validation", verbose=False)
-        return Yardstick(f"Spearman on {dataset_name} validation", data, held.select(range(min(eval_rows, len(held)))))
+        held = load_dataset(dataset_name, "validation", rows=eval_rows, verbose=False)
+        return Yardstick(f"Spearman on {dataset_name} validation", data, held)
     if key in ("pair-score", "pair-binary", "triplet"):
         train, held = _held_out(data, eval_rows)
         return Yardstick(f"{'Spearman' if key == 'pair-score' else 'AP' if key == 'pair-binary' else 'accuracy'} "
@@ -97,8 +97,8 @@ def yardstick(dataset_name: str | None, data: datasets.Dataset, *, eval_rows: in
     if key == "pair":
         retrieval = load_retrieval(verbose=False)
         return Yardstick("NDCG@10 on the xquad-retrieval set", data, retrieval)
-    stsb = load_dataset("stsb", "validation", verbose=False)
-    return Yardstick("Spearman on STS-B validation (a general yardstick)", data, stsb.select(range(min(eval_rows, len(stsb)))))
+    stsb = load_dataset("stsb", "validation", rows=eval_rows, verbose=False)
+    return Yardstick("Spearman on STS-B validation (a general yardstick)", data, stsb)
 
 
 @dataclass

@@ -55,6 +55,9 @@ def _css(widget, name: str):
     return widget
 
 
+POOL_ROWS = 5_000  # rows the explorer loads of a data set, to sample its training rows from
+
+
 class LossExplorer:
     """An ipywidgets app over lossbook: data -> losses -> training run -> results.
 
@@ -163,7 +166,8 @@ class LossExplorer:
             self.dataset = self.dataset_name = None
             self.format_info.value = "Describe your data with the two dropdowns: what the inputs are and what the labels are."
             return None
-        data = load_dataset(name, split, verbose=False)
+        # A bounded pool, not the whole split: from the Hub only these rows are downloaded (all-nli has ~942k).
+        data = load_dataset(name, split, rows=max(self.train_rows, POOL_ROWS), verbose=False)
         self.dataset = data.shuffle(seed=0).select(range(min(self.train_rows, len(data))))
         self.dataset_name = name
         self.detection = detect_format(self.dataset)

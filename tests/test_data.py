@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import datasets
 import pytest
 
 from lossbook import data
 from lossbook.data import DATASETS, load_dataset, load_retrieval
+from mirror import HAS_MIRROR, MIRROR, needs_mirror
 
-MIRROR = Path(os.environ.get("LOSSBOOK_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
-needs_mirror = pytest.mark.skipif(not (MIRROR / "README.md").is_file(), reason=f"no data mirror at {MIRROR}")
 
 REGISTRY_CONTRACT = ["stsb", "nli", "nli-triplets", "paws", "qa-pairs", "banking77", "clinc150", "sentences", "xquad-retrieval"]
 MIRROR_ROWS = {("stsb", "train"): 2999, ("stsb", "validation"): 625, ("banking77", "train"): 3075, ("clinc150", "train"): 3000,
@@ -116,8 +112,8 @@ def test_hub_source_renames_to_canonical_columns(monkeypatch):
     """Online, the Hub is asked (here a stand-in for datasets.load_dataset) and its columns renamed."""
     asked = {}
 
-    def fake_hub(repo_id, config=None, split=None):
-        asked.update(repo_id=repo_id, config=config, split=split)
+    def fake_hub(repo_id, config=None, split=None, **options):
+        asked.update(repo_id=repo_id, config=config, split=split, **options)
         return datasets.Dataset.from_dict({"text": ["hi there", "block my card"], "intent": [3, 7], "extra": [0, 0]})
 
     monkeypatch.delenv("LOSSBOOK_DATA", raising=False)
@@ -128,6 +124,120 @@ def test_hub_source_renames_to_canonical_columns(monkeypatch):
     assert asked == {"repo_id": "clinc_oos", "config": "plus", "split": "validation"}
     assert dataset.column_names == ["sentence", "label"] and list(dataset["label"]) == [3, 7]
     assert "Hugging Face Hub (clinc_oos)" in dataset.info.description
+
+
+# -- the Hub path against a Hub cache laid out on disk ------------------------------------------------------
+ALL_NLI_CARD = """---
+configs:
+- config_name: pair-class
+  data_files:
+  - split: train
+    path: pair-class/train-*
+  - split: dev
+    path: pair-class/dev-*
+- config_name: triplet
+  data_files:
+  - split: train
+    path: triplet/train-*
+---
+# all-nli, as laid out on the Hub (a few made-up rows)
+"""
+
+
+@pytest.fixture
+def hub_cache(monkeypatch, tmp_path):
+    """A Hugging Face Hub cache holding sentence-transformers/all-nli, laid out as huggingface_hub writes it."""
+    import huggingface_hub.constants
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cache = tmp_path / "hub"
+    repo = cache / "datasets--sentence-transformers--all-nli"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    snapshot = repo / "snapshots" / commit
+    (snapshot / "pair-class").mkdir(parents=True)
+    (snapshot / "triplet").mkdir()
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    (snapshot / "README.md").write_text(ALL_NLI_CARD)
+    n = 300
+    pair_class = {"premise": [f"premise {i}" for i in range(n)], "hypothesis": [f"hypothesis {i}" for i in range(n)],
+                  "label": [i % 3 for i in range(n)]}
+    # Three row groups, so that a stream can stop inside the file.
+    pq.write_table(pa.table(pair_class), snapshot / "pair-class" / "train-00000-of-00001.parquet", row_group_size=100)
+    pq.write_table(pa.table({k: v[:30] for k, v in pair_class.items()}), snapshot / "pair-class" / "dev-00000-of-00001.parquet")
+    triplets = {"anchor": [f"a {i}" for i in range(n)], "positive": [f"p {i}" for i in range(n)], "negative": [f"n {i}" for i in range(n)]}
+    pq.write_table(pa.table(triplets), snapshot / "triplet" / "train-00000-of-00001.parquet")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "datasets"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("LOSSBOOK_DATA", raising=False)
+    return cache
+
+
+def test_offline_the_local_hub_cache_serves_before_the_bundled_set(hub_cache):
+    nli = load_dataset("nli", verbose=False)
+    assert len(nli) == 300 and nli.column_names == ["premise", "hypothesis", "label"]
+    assert "local Hugging Face Hub cache (sentence-transformers/all-nli)" in nli.info.description
+    assert nli[4] == {"premise": "premise 4", "hypothesis": "hypothesis 4", "label": 1}
+    validation = load_dataset("nli", "validation", verbose=False)  # lossbook's "validation" is all-nli's "dev"
+    assert len(validation) == 30
+    triplets = load_dataset("nli-triplets", verbose=False)
+    assert triplets.column_names == ["anchor", "positive", "negative"] and len(triplets) == 300
+
+
+def test_rows_takes_only_the_first_rows_from_the_hub_by_streaming(hub_cache, monkeypatch, capsys):
+    streamed = []
+    real_load = datasets.load_dataset
+
+    def spy(*args, **options):
+        streamed.append(options.get("streaming", False))
+        return real_load(*args, **options)
+
+    monkeypatch.setattr(data.datasets, "load_dataset", spy)
+    nli = load_dataset("nli", rows=120)
+    assert streamed == [True]  # never the whole split
+    assert len(nli) == 120 and nli["premise"][-1] == "premise 119"
+    assert "nli [train]: 120 rows from the local Hugging Face Hub cache" in capsys.readouterr().out
+    assert detect_format_key(nli) == "pair-class"
+
+
+def detect_format_key(dataset) -> str:
+    from lossbook.detect import detect_format
+
+    return detect_format(dataset).format.key
+
+
+def test_offline_without_a_cached_copy_the_hub_says_why_and_the_bundled_set_serves(monkeypatch, tmp_path):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("LOSSBOOK_DATA", raising=False)
+    nli = load_dataset("nli", verbose=False)
+    assert "bundled with lossbook" in nli.info.description
+    # all-nli has a validation ("dev") split, the bundled nli set has none: the error lists why each source failed.
+    with pytest.raises(FileNotFoundError, match="HF_HUB_OFFLINE is set and the local Hub cache has no copy"):
+        load_dataset("nli", "validation", verbose=False)
+
+
+@pytest.mark.parametrize("source", ["offline_bundled", "offline_mirror"])
+def test_rows_takes_the_first_rows_of_any_source(source, request, capsys):
+    if source == "offline_mirror" and not HAS_MIRROR:
+        pytest.skip("needs the data mirror (LOSSBOOK_DATA)")
+    request.getfixturevalue(source)
+    whole = load_dataset("stsb", verbose=False)
+    first = load_dataset("stsb", rows=25)
+    assert first.to_dict() == whole.select(range(25)).to_dict()
+    assert f"the first 25 of {len(whole):,} rows" in capsys.readouterr().out
+    everything = load_dataset("stsb", rows=10**7)
+    assert len(everything) == len(whole) and "all it has of the 10,000,000 asked for" in everything.info.description
+
+
+@pytest.mark.parametrize("rows", [0, -3, 2.5, "100", True])
+def test_rows_must_be_a_positive_whole_number(rows):
+    with pytest.raises(ValueError, match="rows must be a positive whole number"):
+        load_dataset("stsb", rows=rows, verbose=False)
 
 
 def test_hub_failure_falls_back_to_bundled(monkeypatch):
@@ -168,6 +278,7 @@ def test_class_names_travel_with_the_ids_of_each_source(source, request):
     assert load_dataset("nli", verbose=False).features["label"].names == ["entailment", "neutral", "contradiction"]
 
 
+@needs_mirror
 def test_retrieval_set_links_queries_to_passages(offline_mirror):
     retrieval = load_retrieval(verbose=False)
     assert len(retrieval.queries) == 806 and len(retrieval.corpus) == 1171

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import datasets
 import pytest
 
@@ -12,8 +9,8 @@ from lossbook.checks import check
 from lossbook.data import DATASETS, load_dataset
 from lossbook.detect import FormatError, detect_format
 from lossbook.formats import FORMATS
+from mirror import MIRROR, needs_mirror
 
-MIRROR = Path(os.environ.get("LOSSBOOK_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 EXPECTED = {
     "stsb": "pair-score",
     "nli": "pair-class",
@@ -37,7 +34,7 @@ def test_bundled_sets_are_detected(monkeypatch, name):
     assert detect_format(load_dataset(name, verbose=False)).format.key == EXPECTED[name]
 
 
-@pytest.mark.skipif(not (MIRROR / "README.md").is_file(), reason="no data mirror")
+@needs_mirror
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_mirrored_sets_are_detected(monkeypatch, name):
     monkeypatch.setenv("LOSSBOOK_DATA", str(MIRROR))

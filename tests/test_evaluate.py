@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lossbook.data import RetrievalSet, load_dataset, load_retrieval
+from mirror import HAS_MIRROR
 from lossbook.evaluate import (
     BinaryResult,
     ClassificationResult,
@@ -30,7 +29,6 @@ from lossbook.evaluate import (
     sts_metrics,
 )
 
-MIRROR = Path(os.environ.get("LOSSBOOK_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 
 
 class FakeModel:
@@ -348,8 +346,8 @@ def test_bad_input_raises_clear_value_errors():
 # -- real models (slow) --------------------------------------------------------------------------
 @pytest.fixture
 def mirror(monkeypatch):
-    if not (MIRROR / "stsb" / "dev.csv").is_file():
-        pytest.skip(f"the data mirror is not at {MIRROR}")
+    if not HAS_MIRROR:
+        pytest.skip("needs the data mirror's STS-B (LOSSBOOK_DATA)")
     monkeypatch.setenv("LOSSBOOK_DATA", str(MIRROR))
 
 

@@ -37,9 +37,10 @@ def test_forward_returns_sentence_transformers_keys(tiny):
 
 
 def test_encode_keeps_input_order_despite_length_sorting(tiny):
+    tiny = tiny.double()  # batches pad to other widths than single texts: compare where rounding cannot differ
     together = tiny.encode(TEXTS, batch_size=2)
     one_by_one = torch.stack([tiny.encode(text) for text in TEXTS])
-    torch.testing.assert_close(together, one_by_one, atol=1e-6, rtol=0)
+    torch.testing.assert_close(together, one_by_one, atol=1e-12, rtol=0)
 
 
 def test_encode_dim_truncates_and_renormalises(tiny):
