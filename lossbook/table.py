@@ -11,10 +11,15 @@ the losses and the converters can never disagree.
 
 from __future__ import annotations
 
+import difflib
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import datasets
+
 from lossbook.convert import Converter, reachable
+from lossbook.detect import Detection, detect_format
 from lossbook.formats import FORMATS, Format
 
 __all__ = ["LossOption", "all_losses", "losses_for", "modifiers", "regularizers", "render_table", "TABLE_SECTIONS"]
@@ -79,12 +84,24 @@ def regularizers() -> list[type]:
     return [cls for cls in all_losses() if FORMATS["any"] in cls.formats and not _wraps_a_loss(cls)]
 
 
-def _format(fmt: Format | str) -> Format:
+def _format(fmt) -> Format:
+    """A ``Format`` from a Format, its key, a ``Detection``, or data (a Dataset or a dict of columns) to detect."""
     if isinstance(fmt, Format):
         return fmt
-    if isinstance(fmt, str) and fmt in FORMATS:
-        return FORMATS[fmt]
-    raise ValueError(f"Unknown format {fmt!r}. Known formats: {', '.join(FORMATS)}.")
+    if isinstance(fmt, Detection):
+        return fmt.format
+    if isinstance(fmt, str):
+        if fmt in FORMATS:
+            return FORMATS[fmt]
+        close = difflib.get_close_matches(fmt, list(FORMATS), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"Unknown format {fmt!r}.{hint} Known formats: {', '.join(FORMATS)}.")
+    if isinstance(fmt, (datasets.Dataset, Mapping)):
+        return detect_format(fmt).format
+    raise TypeError(
+        f"Expected a data format: a Format, its key (e.g. 'pair-score'), a Detection from detect_format(data), or the "
+        f"data itself (a datasets.Dataset or a dict of columns); got {type(fmt).__name__}. Known formats: {', '.join(FORMATS)}."
+    )
 
 
 def _direct(fmt: Format) -> list[type]:
@@ -93,11 +110,12 @@ def _direct(fmt: Format) -> list[type]:
     return sorted(fitting, key=lambda cls: fmt not in getattr(cls, "commonly_used", ()))
 
 
-def losses_for(fmt: Format | str, *, via_conversion: bool = False, with_model: bool = True):
+def losses_for(fmt, *, via_conversion: bool = False, with_model: bool = True):
     """The losses for a data format.
 
     Args:
-        fmt: a ``Format`` or its key (``"pair-score"``); ``detect_format(data).format`` gives one.
+        fmt: a ``Format``, its key (``"pair-score"``), a ``Detection`` (``losses_for(detect_format(data))``),
+            or the data itself (a ``datasets.Dataset`` or a dict of columns), whose format is detected.
         via_conversion: also list losses that a chain of converters opens.
         with_model: with ``via_conversion``, include converters that need a model (mining, teachers).
 

@@ -74,6 +74,7 @@ class LossExplorer:
         self.dataset_name: str | None = None
         self.format = None
         self.detection = None
+        self.source: str | None = None  # where the chosen data set came from
         self.loss_name: str | None = None
         self.history = None
         self.trained_model = None
@@ -173,8 +174,9 @@ class LossExplorer:
         self.detection = detect_format(self.dataset)
         report = check(self.dataset, self.detection.format)
         findings = "".join(f"<li>{html.escape(str(f))}</li>" for f in report.findings) or "<li>no problems found</li>"
-        self.format_info.value = (f"<pre>{html.escape(self.detection.explain())}</pre><b>Checks</b> "
-                                  f"({len(self.dataset)} rows used):<ul>{findings}</ul>")
+        self.source = data.info.description  # which source served the data (mirror, Hub, bundled), and how many rows
+        self.format_info.value = (f"<i>{html.escape(self.source)}</i><pre>{html.escape(self.detection.explain())}</pre>"
+                                  f"<b>Checks</b> ({len(self.dataset)} rows used):<ul>{findings}</ul>")
         self._show_format(self.detection.format)
         return self.detection
 

@@ -107,3 +107,22 @@ def test_unknown_format_is_refused():
 def test_plain_text_rendering_marks_common_losses():
     text = render_table(markdown=False)
     assert "CoSENTLoss*" in text and "|" not in text.splitlines()[1]
+
+
+def test_losses_for_takes_a_format_its_key_a_detection_or_the_data():
+    from lossbook.detect import detect_format
+    from lossbook.formats import FORMATS
+    from lossbook.table import losses_for
+
+    pairs = {"sentence1": ["a", "b", "c"], "sentence2": ["d", "e", "f"], "score": [0.1, 0.5, 0.9]}
+    expected = losses_for(FORMATS["pair-score"])
+    assert losses_for("pair-score") == expected
+    assert losses_for(detect_format(pairs)) == expected  # the first thing a user types
+    assert losses_for(pairs) == expected
+    import datasets
+
+    assert losses_for(datasets.Dataset.from_dict(pairs)) == expected
+    with pytest.raises(ValueError, match="Unknown format 'pair-scores'. Did you mean 'pair-score'"):
+        losses_for("pair-scores")
+    with pytest.raises(TypeError, match="Expected a data format"):
+        losses_for(42)
