@@ -1,188 +1,34 @@
 #!/usr/bin/env python3
 """Rebuild lossbook's offline data sets (data/<set>/*.csv) from hand-written templates.
 
-Every row is generated here from the word lists, templates and sentences in _templates.py,
-which were written for lossbook (no third-party data). Pure standard library, seeded with
-random.Random(0): running it again writes byte-identical files.
+Every row is generated from the word lists, templates and sentences in the _templates_*.py,
+_sts_clusters_*.py and _intents_*.py files next to this one, which were written for lossbook (no
+third-party data). Pure standard library, one random stream seeded with 0 (_common.R): running it
+again writes byte-identical files.
 
     python3 data/build_data.py
+
+Modules: _common (writing, helpers), _sts (stsb/), _nli (nli/, nli_triplets/); PAWS-style pairs,
+the invented world (qa_pairs/, retrieval/), intents and plain sentences are built here.
 """
-import csv, itertools, os, random, re, sys  # noqa: E401  (standard library only)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+import itertools  # standard library only
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # keep data/ free of __pycache__
-import _templates as T  # noqa: E402
-
-R = random.Random(0)
-
-
-def write(rel, header, rows):
-    rows = [tuple(str(x) for x in r) for r in rows]
-    assert len(set(rows)) == len(rows), f"duplicate rows in {rel}"
-    assert all(x.strip() for r in rows for x in r), f"empty cell in {rel}"
-    path = os.path.join(HERE, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-    print(f"{rel:40s} {len(rows):4d} rows")
-
-
-def cap(s):  # first letter upper-case
-    return s[:1].upper() + s[1:]
-
-
-def unique_take(gen, n, key=lambda x: x, tries=20000):
-    """Call gen() until n items with distinct keys were collected (None results are skipped)."""
-    out, seen = [], set()
-    for _ in range(tries):
-        item = gen()
-        if item is None or key(item) in seen:
-            continue
-        seen.add(key(item))
-        out.append(item)
-        if len(out) == n:
-            return out
-    raise RuntimeError(f"could only make {len(out)} of {n} items")
-
-
-# ---------------------------------------------------------------- scenes (STS-B, NLI)
-SUBJ = {k: dict(zip(("kind", "a", "the", "be", "syn", "details", "hyper", "contrast"), v))
-        for k, v in T.SUBJECTS.items()}
-ACTS = [dict(zip(("domain", "who", "verbs", "objs", "places", "ent", "con"), a)) for a in T.ACTS]
-
-
-def say(subj, be, verb, obj, place=None, front=False):
-    vp = f"{verb} {obj}".strip()
-    if place and front:
-        return f"{cap(place)}, {subj[:1].lower() + subj[1:]} {be} {vp}."
-    return f"{subj} {be} {vp}" + (f" {place}" if place else "") + "."
-
-
-def scene(p_place):
-    a = R.choice(ACTS)
-    k = R.choice(a["who"])
-    p = R.choice(a["places"]) if R.random() < p_place else None
-    return a, k, SUBJ[k], R.choice(a["objs"]), p
-
-
-def sts_pair(level):
-    """One scene pair whose second sentence changes what `level` (0-5) allows; returns (s1, s2, score)."""
-    a, k, s, o, p = scene(0.65)
-    verb, obj, subj, be = a["verbs"][0], o, s["a"], s["be"]
-    place = T.PLACES[p][0] if p else None
-    s1, front = say(subj, be, verb, obj, place), False
-    if level == 5:  # same meaning: synonyms and word order only
-        ops = [n for n, ok in (("subj", s["syn"]), ("obj", o in T.OBJ_SYN), ("place", p), ("front", p),
-                               ("verb", len(a["verbs"]) > 1)) if ok]
-        if not ops:
-            return None
-        ops = R.sample(ops, min(len(ops), R.choice([1, 2])))
-        subj = s["syn"] if "subj" in ops else subj
-        obj = T.OBJ_SYN[o] if "obj" in ops else obj
-        place = T.PLACES[p][1] if "place" in ops else place
-        verb = a["verbs"][1] if "verb" in ops else verb
-        front = "front" in ops
-        score = R.choice([4.6, 4.8]) if "verb" in ops else R.choice([5.0, 5.0, 4.8])
-    elif level == 4:  # a minor detail added or left out
-        ops = ["detail"] + (["drop"] if p else [])
-        ops = R.sample(ops, R.choice([1, len(ops)]))
-        subj = R.choice(s["details"]) if "detail" in ops else subj
-        place = None if "drop" in ops else place
-        score = 3.6 if len(ops) == 2 else R.choice([4.0, 4.2] if "detail" in ops else [3.8, 4.0])
-    elif level == 3:  # roughly equivalent, one important detail differs
-        c = s["contrast"]
-        ops = [n for n, ok in (("contrast", c in a["who"]), ("place", p and len(a["places"]) > 1)) if ok]
-        if not ops:
-            return None
-        if R.choice(ops) == "contrast":
-            subj, score = SUBJ[c]["a"], R.choice([2.8, 3.0, 3.2])
-        else:
-            place, score = T.PLACES[R.choice([q for q in a["places"] if q != p])][0], R.choice([3.2, 3.4])
-    elif level == 2:  # same action, different object (and maybe subject)
-        if len(a["objs"]) < 2:
-            return None
-        obj = R.choice([x for x in a["objs"] if x != o])
-        if s["contrast"] in a["who"] and R.random() < 0.3:
-            subj, score = SUBJ[s["contrast"]]["a"], R.choice([1.8, 2.0])
-        else:
-            score = R.choice([2.2, 2.4, 2.6])
-    else:  # 1: same topic, different activity; 0: different topic
-        same = level == 1
-        others = [b for b in ACTS if (b["domain"] == a["domain"]) == same and b["verbs"][0] != a["verbs"][0]]
-        b = R.choice(others)
-        verb, obj = b["verbs"][0], R.choice(b["objs"])
-        p2 = R.choice(b["places"]) if R.random() < 0.6 else None
-        place = T.PLACES[p2][0] if p2 else None
-        if k in b["who"] and R.random() < 0.6:
-            score = R.choice([1.4, 1.6] if same else [0.4, 0.6])
-        else:
-            k2 = R.choice([x for x in b["who"] if x != k] or b["who"])
-            subj, be = SUBJ[k2]["a"], SUBJ[k2]["be"]
-            score = R.choice([0.8, 1.0, 1.2] if same else [0.0, 0.2] if k2 != k else [0.4, 0.6])
-        if p and p == p2:
-            score += 0.2 if same else 0.4
-    s2 = say(subj, be, verb, obj, place, front)
-    if s2 == s1:
-        return None
-    return (s1, s2, round(min(5.0, max(0.0, score)), 1))
-
-
-def build_sts():
-    pairs = []
-    for level in (5, 4, 3, 2, 1, 0):
-        pairs += unique_take(lambda: sts_pair(level), 92, key=lambda r: frozenset(r[:2]))
-    seen = {frozenset(r[:2]) for r in pairs}
-    pairs += [r for r in T.STS_HAND if frozenset(r[:2]) not in seen]
-    pairs = [(b, a, sc) if R.random() < 0.5 else (a, b, sc) for a, b, sc in pairs]
-    R.shuffle(pairs)
-    rows = [(a, b, f"{sc:.1f}") for a, b, sc in pairs]
-    for name, part in (("train", rows[:400]), ("dev", rows[400:500]), ("test", rows[500:600])):
-        write(f"stsb/{name}.csv", ["sentence1", "sentence2", "score"], part)
-    return pairs
-
-
-def nli_item():
-    """(premise, [entailed], [neutral], [contradicted]) for one random scene."""
-    a, k, s, o, p = scene(0.85)
-    subj = R.choice(s["details"]) if R.random() < 0.5 else s["a"]
-    verb, be, the = a["verbs"][0], s["be"], s["the"]
-    place, flag = (T.PLACES[p][0], T.PLACES[p][2]) if p else (None, None)
-    vp = f"{verb} {o}".strip()
-    ent = [say(R.choice(s["hyper"]), be, verb, o), say(s["a"], be, R.choice(a["ent"]), "")]
-    if flag:
-        ent.append(f"{R.choice(s['hyper'])} {be} {'indoors' if flag == 'in' else 'outdoors'}.")
-    if subj != s["a"] and place:
-        ent.append(say(s["a"], be, verb, o, place))
-    plural = be == "are"
-    neu = [x if isinstance(x, str) else x[plural] for x in T.NEUTRAL[a["domain"]]
-           if isinstance(x, str) or s["kind"] != "kid"]
-    neu += T.NEUTRAL_PEOPLE if s["kind"] != "animal" else []
-    con = [f"{the} {be} {x}." for x in (a["con"] or (T.CONTRA_ANIMAL if s["kind"] == "animal" else T.CONTRA_PEOPLE))]
-    con.append(f"{'No animal' if s['kind'] == 'animal' else 'Nobody'} is {vp}.")
-    if flag:
-        con.append(f"{the} {be} {vp} {'outdoors' if flag == 'in' else 'indoors'}.")
-    return say(subj, be, verb, o, place), ent, [f"{the} {be} {x}." for x in neu], con
-
-
-def build_nli():
-    scenes = unique_take(nli_item, 140, key=lambda r: r[0])
-    hand = [(p, [e], [n], [c]) for p, e, n, c in T.NLI_HAND]
-    premises = scenes[:125] + hand
-    R.shuffle(premises)
-    rows = []
-    for p, ent, neu, con in premises:
-        rows += [(p, R.choice(ent), 0), (p, R.choice(neu), 1), (p, R.choice(con), 2)]
-    write("nli/train.csv", ["premise", "hypothesis", "label"], rows)
-    write("nli/labels.csv", ["label", "label_name"], [(0, "entailment"), (1, "neutral"), (2, "contradiction")])
-    trip = [(p, e[0], c[0]) for p, e, _, c in hand]
-    for p, ent, _, con in scenes:
-        trip += [(p, e, c) for e, c in R.sample(list(itertools.product(ent, con)), 2)]
-    R.shuffle(trip)
-    write("nli_triplets/train.csv", ["anchor", "positive", "negative"], trip[:300])
-    return rows
+import _intents_banking  # noqa: E402
+import _intents_clinc  # noqa: E402
+import _intents_more  # noqa: E402
+import _templates_hand as H  # noqa: E402
+import _templates_names as N  # noqa: E402
+import _templates_paws as P  # noqa: E402
+import _templates_world as W  # noqa: E402
+from _common import R, cap, expand, write  # noqa: E402
+from _nli import build_nli  # noqa: E402
+from _sts import CLUSTERS, build_sts  # noqa: E402
 
 
 # ---------------------------------------------------------------- invented names
@@ -190,63 +36,107 @@ def name_pool(a, b, fmt="{}"):
     return R.sample([fmt.format(x + y) for x in a for y in b], len(a) * len(b))
 
 
-TOWNS = name_pool(T.NAME_A, T.NAME_B)
-RIVERS = name_pool(T.RIVER_A, T.RIVER_B)
-PEAKS = name_pool(T.PEAK_A, T.PEAK_B, "Mount {}")
-ISLES = name_pool(T.ISLE_A, T.ISLE_B)
-FILLER_TOWNS, ENTITY_TOWNS, PAWS_TOWNS = TOWNS[:60], TOWNS[60:73], TOWNS[73:]
+TOWNS = name_pool(N.NAME_A, N.NAME_B)
+RIVERS = name_pool(N.RIVER_A, N.RIVER_B)
+PEAKS = name_pool(N.PEAK_A, N.PEAK_B, "Mount {}")
+ISLES = name_pool(N.ISLE_A, N.ISLE_B)
+COMPANIES = name_pool(N.COMPANY_A, N.COMPANY_B)
+FILLER_TOWNS, ENTITY_TOWNS, PAWS_TOWNS = TOWNS[:150], TOWNS[150:220], TOWNS[220:]
+PAWS_RIVERS, FILLER_RIVERS, ENTITY_RIVERS = RIVERS[:12], RIVERS[12:60], RIVERS[60:]
+PAWS_PEAKS, FILLER_PEAKS, ENTITY_PEAKS = PEAKS[:12], PEAKS[12:50], PEAKS[50:]
 
 
 def person():
-    return f"{R.choice(T.PEOPLE_NAMES)[0]} {R.choice(T.SURNAMES)}"
+    return f"{R.choice(P.PEOPLE_NAMES)[0]} {R.choice(P.SURNAMES)}"
 
 
 # ---------------------------------------------------------------- PAWS-style pairs
 def paws_slots(t):
-    """Random slot values for one PAWS template of type t."""
+    """Random slot values for one PAWS template of type t; returns (sentence, paraphrase, non-paraphrase)."""
     d = {}
-    if t in ("role", "animal"):
-        pool = [n for n, _ in T.PEOPLE_NAMES] + T.ROLES if t == "role" else R.choice(T.ANIMAL_PAIRS)
+    if t in ("role", "animal", "give"):
+        pool = [n for n, _ in P.PEOPLE_NAMES] + P.ROLES if t != "animal" else R.choice(P.ANIMAL_PAIRS)
         d["x"], d["y"] = R.sample(pool, 2)
-        d["v"], d["c"] = (R.choice(T.ROLE_VERBS), R.choice(T.ROLE_CONTEXTS)) if t == "role" else \
-            (R.choice(T.ANIMAL_VERBS), R.choice(T.ANIMAL_CONTEXTS))
+        d["v"], d["c"] = (
+            (R.choice(P.ANIMAL_VERBS), R.choice(P.ANIMAL_CONTEXTS))
+            if t == "animal"
+            else (R.choice(P.ROLE_VERBS), R.choice(P.ROLE_CONTEXTS))
+        )
+        d["obj"] = R.choice(P.GIFTS)
     elif t in ("move", "born", "career"):
-        first, d["pron"] = R.choice(T.PEOPLE_NAMES)
-        d["n"], (d["c1"], d["c2"], d["c3"]) = f"{first} {R.choice(T.SURNAMES)}", R.sample(T.CITIES, 3)
+        first, d["pron"] = R.choice(P.PEOPLE_NAMES)
+        d["n"], (d["c1"], d["c2"], d["c3"]) = f"{first} {R.choice(P.SURNAMES)}", R.sample(P.CITIES, 3)
         d["y1"] = R.randint(1985, 2012) if t == "move" else R.randint(1820, 1935)
         d["y2"] = d["y1"] + (R.randint(2, 9) if t == "move" else R.randint(48, 92))
-        d["j1"], d["j2"] = R.sample(T.JOBS, 2)
+        d["j1"], d["j2"] = R.sample(P.JOBS, 2)
+    elif t in ("replace", "age"):
+        d["x"], d["y"] = (person() for _ in range(2))
+        d["post"], d["y1"], d["k"] = R.choice(P.POSTS), R.randint(1975, 2023), R.choice(P.AGE_GAPS)
+    elif t == "trip":
+        d["veh"], (d["c1"], d["c2"]), d["day"] = R.choice(P.VEHICLES), R.sample(P.CITIES, 2), R.choice(P.DAYS)
+        d["late"] = R.choice([5, 10, 12, 15, 20, 25, 30, 40, 45, 50])
     elif t == "sport":
-        (d["t1"], d["t2"]), (d["a"], d["b"]), d["r"] = R.sample(T.TEAMS, 2), R.choice(T.SCORES), R.choice(T.ROUNDS)
+        (d["t1"], d["t2"]), (d["a"], d["b"]), d["r"] = R.sample(P.TEAMS, 2), R.choice(P.SCORES), R.choice(P.ROUNDS)
     elif t == "compare":
-        kind, d["er"], d["opp"], d["adj"] = R.choice(T.COMPARE)
-        d["x"], d["y"] = R.sample({"river": [f"the {x} River" for x in RIVERS[:12]], "mountain": PEAKS[:12],
-                                   "town": PAWS_TOWNS[:12], "bridge": [f"the {x} Bridge" for x in PAWS_TOWNS[12:24]]}[kind], 2)
+        kind, d["er"], d["opp"], d["adj"] = R.choice(P.COMPARE)
+        d["x"], d["y"] = R.sample(
+            {
+                "river": [f"the {x} River" for x in PAWS_RIVERS],
+                "mountain": PAWS_PEAKS,
+                "town": PAWS_TOWNS[:12],
+                "bridge": [f"the {x} Bridge" for x in PAWS_TOWNS[12:24]],
+            }[kind],
+            2,
+        )
     elif t == "items":
-        d["n"], (d["j1"], d["j2"]), (d["x"], d["y"]) = R.choice(T.PEOPLE_NAMES)[0], R.sample(R.choice(T.ADJ_PAIRS), 2), R.sample(T.ITEMS, 2)
-        d["v"] = R.choice(sorted(T.ITEM_VERBS))
-        d["c"] = R.choice(T.ITEM_VERBS[d["v"]])
+        d["n"], (d["j1"], d["j2"]), (d["x"], d["y"]) = (
+            R.choice(P.PEOPLE_NAMES)[0],
+            R.sample(R.choice(P.ADJ_PAIRS), 2),
+            R.sample(P.ITEMS, 2),
+        )
+        d["v"] = R.choice(sorted(P.ITEM_VERBS))
+        d["c"] = R.choice(P.ITEM_VERBS[d["v"]])
     else:  # open
-        d["n"], (d["x"], d["y"]), (d["m1"], d["m2"]) = R.choice(PAWS_TOWNS), R.sample(T.INSTITUTIONS, 2), R.sample(T.MONTHS, 2)
+        d["n"], (d["x"], d["y"]), (d["m1"], d["m2"]) = (
+            R.choice(PAWS_TOWNS),
+            R.sample(P.INSTITUTIONS, 2),
+            R.sample(P.MONTHS, 2),
+        )
         d["y1"] = R.randint(1990, 2022)
     d.update({k.upper(): cap(v) for k, v in d.items() if isinstance(v, str)})
-    base, paras, nons = T.PAWS[t]
+    base, paras, nons = P.PAWS[t]
     return base.format(**d), R.choice(paras).format(**d), R.choice(nons).format(**d)
 
 
+PAWS_PLAN = {
+    "role": 120,
+    "animal": 60,
+    "give": 90,
+    "move": 85,
+    "born": 85,
+    "sport": 80,
+    "compare": 50,
+    "items": 80,
+    "career": 85,
+    "open": 60,
+    "replace": 70,
+    "trip": 60,
+    "age": 55,
+}
+PAWS_TEST = 205  # sources; the other sources go to train (two rows each: one paraphrase, one not)
+
+
 def build_paws():
-    plan = {"role": 40, "animal": 25, "move": 28, "born": 28, "sport": 28, "compare": 25, "items": 28,
-            "career": 28, "open": 20}
     inst, used = [], set()
-    for t, n in plan.items():  # no sentence may appear in two instances
+    for t, n in PAWS_PLAN.items():  # no sentence may appear in two instances
         while sum(1 for x in inst if x[3] == t) < n:
             r = paws_slots(t)
-            if not used & set(r):
+            if len(set(r)) == 3 and not used & set(r):
                 used.update(r)
                 inst.append(r + (t,))
     R.shuffle(inst)
     splits = []
-    for name, part in (("train", inst[:200]), ("test", inst[200:250])):
+    for name, part in (("train", inst[PAWS_TEST:]), ("test", inst[:PAWS_TEST])):
         rows = []
         for s, para, non, _ in part:
             for other, label in ((para, 1), (non, 0)):
@@ -259,57 +149,94 @@ def build_paws():
 
 # ---------------------------------------------------------------- invented world: QA + retrieval
 def make_entity(typ, i):
-    c = {"person": person(), "year": R.randint(1150, 1890), "year2": R.randint(1948, 2016),
-         "year3": R.randint(1850, 1975), "year4": R.randint(1780, 1935), "year5": R.randint(8, 15) * 100,
-         "year6": R.randint(1880, 2015), "recent": R.randint(2010, 2023), "pop": f"{R.randint(18, 950) * 100:,}",
-         "staff": f"{R.choice([40, 85, 120, 230, 410, 900, 1500, 2300]):,}",
-         "length": R.randint(40, 420), "height": f"{R.randint(1800, 4300):,}", "area": R.randint(12, 240),
-         "hillh": R.randint(150, 640), "visitors": f"{R.randint(8, 120) * 1000:,}", "town": R.choice(FILLER_TOWNS),
-         "mountain": R.choice(PEAKS[12:40]), "river": R.choice(RIVERS[12:52]), "month": R.choice(T.MONTHS)}
-    c.update({k: R.choice(v) for k, v in T.SLOTS.items()})
+    c = {
+        "person": person(),
+        "year": R.randint(1150, 1890),
+        "year2": R.randint(1948, 2016),
+        "year3": R.randint(1850, 1975),
+        "year4": R.randint(1780, 1935),
+        "year5": R.randint(8, 15) * 100,
+        "year6": R.randint(1880, 2015),
+        "recent": R.randint(2010, 2023),
+        "pop": f"{R.randint(18, 950) * 100:,}",
+        "staff": f"{R.choice([40, 85, 120, 230, 410, 900, 1500, 2300]):,}",
+        "length": R.randint(40, 420),
+        "height": f"{R.randint(1800, 4300):,}",
+        "area": R.randint(12, 240),
+        "hillh": R.randint(150, 640),
+        "visitors": f"{R.randint(8, 120) * 1000:,}",
+        "town": R.choice(FILLER_TOWNS),
+        "mountain": R.choice(FILLER_PEAKS),
+        "river": R.choice(FILLER_RIVERS),
+        "month": R.choice(P.MONTHS),
+    }
+    c.update({k: R.choice(v) for k, v in W.SLOTS.items()})
     if typ == "town":
         c["n"] = ENTITY_TOWNS[i]
     elif typ == "company":
-        kind = R.choice(sorted(T.COMPANY_TYPES))
-        c["n"] = f"{T.COMPANY_A[i]}{R.choice(T.COMPANY_B)} {kind}"
-        c["product"] = R.choice(T.COMPANY_TYPES[kind])
+        kind = R.choice(sorted(W.COMPANY_TYPES))
+        c["n"] = f"{COMPANIES[i]} {kind}"
+        c["product"] = R.choice(W.COMPANY_TYPES[kind])
     elif typ == "river":
-        c["n"] = f"the {RIVERS[12 + 40 + i]} River"
+        c["n"] = f"the {ENTITY_RIVERS[i]} River"
     elif typ == "mountain":
-        c["n"] = PEAKS[40 + i]
+        c["n"] = ENTITY_PEAKS[i]
     elif typ == "invention":
-        dev = R.choice(sorted(T.DEVICES))
+        dev = R.choice(sorted(W.DEVICES))
         j = R.randrange(2)
-        c.update(n=f"the {FILLER_TOWNS[i]} {dev}", purpose=T.DEVICES[dev][0][j], firstplace=T.DEVICES[dev][1][j],
-                 material=R.choice(T.DEVICES[dev][2]))
+        c.update(
+            n=f"the {FILLER_TOWNS[i]} {dev}",
+            purpose=W.DEVICES[dev][0][j],
+            firstplace=W.DEVICES[dev][1][j],
+            material=R.choice(W.DEVICES[dev][2]),
+        )
     elif typ == "festival":
-        kind = sorted(T.FESTIVALS)[i % len(T.FESTIVALS)]
-        c.update(n=f"the {FILLER_TOWNS[20 + i]} {kind} Festival", celebrates=T.FESTIVALS[kind][0],
-                 month=T.FESTIVALS[kind][1])
+        kind = sorted(W.FESTIVALS)[i % len(W.FESTIVALS)]
+        c.update(
+            n=f"the {FILLER_TOWNS[70 + i]} {kind} Festival", celebrates=W.FESTIVALS[kind][0], month=W.FESTIVALS[kind][1]
+        )
     elif typ == "island":
         c["n"] = ISLES[i]
     else:
-        c["n"] = f"the {T.SURNAMES[i]} Museum"
+        c["n"] = f"the {P.SURNAMES[i]} Museum"
     facts = []
-    for attr, qs, ans, extra in T.WORLD[typ]:
-        facts.append((attr, [cap(q.format(**c)) for q in qs], cap(R.choice(ans).format(**c)),
-                      cap(R.choice(extra).format(**c)) if extra else None))
+    for attr, qs, ans, extra in W.WORLD[typ]:
+        facts.append(
+            (
+                attr,
+                [cap(q.format(**c)) for q in qs],
+                cap(R.choice(ans).format(**c)),
+                cap(R.choice(extra).format(**c)) if extra else None,
+            )
+        )
     return cap(re.sub(r"^the ", "", c["n"])), facts
 
 
+WORLD_PLAN = {
+    "town": 53,
+    "company": 52,
+    "river": 52,
+    "mountain": 52,
+    "invention": 53,
+    "festival": 53,
+    "island": 52,
+    "museum": 53,
+}
+QA_ENTITIES = 320  # the other entities are the retrieval corpus
+
+
 def build_world():
-    counts = {"town": 13, "company": 12, "river": 12, "mountain": 12, "invention": 13, "festival": 13,
-              "island": 12, "museum": 13}
-    ents = [make_entity(t, i) for t, n in counts.items() for i in range(n)]
+    ents = [make_entity(t, i) for t, n in WORLD_PLAN.items() for i in range(n)]
     assert len({e[0] for e in ents}) == len(ents)
     R.shuffle(ents)
-    qa, ret = ents[:60], ents[60:]
+    qa, ret = ents[:QA_ENTITIES], ents[QA_ENTITIES:]
     pairs, trips = [], []
     for _, facts in qa:
         for attr, qs, ans, _ in facts:
             q = R.choice(qs)
             pairs.append((q, ans))
             trips.append((q, ans, R.choice([f[2] for f in facts if f[0] != attr])))
+    assert len({q for q, _ in pairs}) == len(pairs) and len({a for _, a in pairs}) == len(pairs)
     order = list(range(len(pairs)))
     R.shuffle(order)
     write("qa_pairs/train.csv", ["anchor", "positive"], [pairs[i] for i in order])
@@ -317,8 +244,10 @@ def build_world():
     passages = []  # every entity: 5 passages, 2 of them asked about, the other 3 are distractors
     for title, facts in ret:
         asked = R.sample(range(len(facts)), 2)
-        passages += [(title, f"{ans} {extra}" if extra and R.random() < 0.5 else ans, j in asked and R.choice(qs))
-                     for j, (_, qs, ans, extra) in enumerate(facts)]
+        passages += [
+            (title, f"{ans} {extra}" if extra and R.random() < 0.5 else ans, j in asked and R.choice(qs))
+            for j, (_, qs, ans, extra) in enumerate(facts)
+        ]
     R.shuffle(passages)
     corpus = [(f"p{i + 1:03d}", title, text) for i, (title, text, _) in enumerate(passages)]
     queries = [(q, f"p{i + 1:03d}") for i, (_, _, q) in enumerate(passages) if q]
@@ -332,29 +261,47 @@ def build_world():
 
 
 # ---------------------------------------------------------------- intents
-def expand(frame):
-    parts = re.split(r"\[([^\]]*)\]", frame)
-    out = []
-    for combo in itertools.product(*[p.split("|") if i % 2 else [p] for i, p in enumerate(parts)]):
-        s = re.sub(r"\s+", " ", "".join(combo)).strip()
-        out.append(re.sub(r" ([,.?!])", r"\1", s))
-    return out
+# Openers and closers that fill an intent up to its size when its frames have too few expansions.
+DECOR = {
+    "banking77": (
+        ["Hi, ", "Hello, ", "Hi there, ", "Sorry, ", "Quick question: "],
+        [" Thanks.", " Thank you.", " Can you help?"],
+    ),
+    "clinc150": (["Hey, ", "Hi, ", "Okay, ", "Excuse me, "], [" Thanks.", " Thank you."]),
+}
+NO_DECOR = {"greeting"}
 
 
-def pick_utterances(frames, n):
-    """n distinct expansions, taken round-robin over the frames so that every phrasing is used."""
-    lists = [R.sample(e, len(e)) for e in map(expand, frames)]
-    out = list(dict.fromkeys(u for group in itertools.zip_longest(*lists) for u in group if u))[:n]
-    assert len(out) == n, f"not enough utterances for {frames[0]}"
+def decorate(u, openers, closers):
+    w = u.split()[0].rstrip(",?.")
+    keep = w in ("I", "I'm", "I'd", "I've", "I'll", "Apple", "Google") or w.isupper()
+    return [o + (u if keep else u[:1].lower() + u[1:]) for o in openers] + [u + c for c in closers]
+
+
+def round_robin(lists):
+    return list(dict.fromkeys(u for group in itertools.zip_longest(*lists) for u in group if u))
+
+
+def pick_utterances(frames, n, decor):
+    """n distinct expansions, taken round-robin over the frames so that every phrasing is used; when the
+    frames have fewer than n, expansions with an opener ("Hi, ...") or a closer ("... Thanks.") fill up."""
+    plain = [R.sample(e, len(e)) for e in map(expand, frames)]
+    out = round_robin(plain)[:n]
+    if len(out) < n and decor:
+        dec = [R.sample(d, len(d)) for d in ([x for u in lst for x in decorate(u, *decor)] for lst in plain)]
+        out += [u for u in round_robin(dec) if u not in out][: n - len(out)]
+    assert len(out) == n, f"only {len(out)} of {n} utterances for {frames[0]}"
     R.shuffle(out)
     return out
 
 
-def build_intents(folder, intents, n_train, n_test, with_domain):
-    train, test, labels = [], [], []
+def build_intents(folder, intents, more, n_train, n_test, with_domain):
+    train, test, labels, seen = [], [], [], set()
     for label, item in enumerate(intents):
-        name, frames = item[0], item[-1]
-        utts = pick_utterances(frames, n_train + n_test)
+        name, frames = item[0], item[-1] + more.get(item[0], [])
+        utts = pick_utterances(frames, n_train + n_test, None if name in NO_DECOR else DECOR[folder])
+        assert not seen & set(utts), f"{name} shares an utterance with another intent"
+        seen.update(utts)
         test += [(u, label) for u in utts[:n_test]]
         train += [(u, label) for u in utts[n_test:]]
         labels.append((label, name, item[1]) if with_domain else (label, name))
@@ -384,20 +331,23 @@ def main():
     nli = build_nli()
     paws = build_paws()
     qa, corpus = build_world()
-    banking = build_intents("banking77", T.BANKING, 15, 5, False)
-    clinc = build_intents("clinc150", T.CLINC, 12, 4, True)
-    hand = {s for p in T.STS_HAND for s in p[:2]} | {s for p in T.NLI_HAND for s in p}
-    build_sentences([
-        ([s for p in sts for s in p[:2] if s not in hand], 170),
-        ([p for p, _, _ in nli if p not in hand], 40),
-        ([h for _, h, _ in nli if h not in hand], 40),
-        (hand, 80),
-        ([s for p in paws for s in p[:2]], 100),
-        ([a for _, a in qa], 90),
-        ([t for _, _, t in corpus], 30),
-        ([q for q, _ in qa], 20),
-        (banking + clinc, 30),
-    ])
+    banking = build_intents("banking77", _intents_banking.BANKING, _intents_more.BANKING_MORE, 50, 14, False)
+    clinc = build_intents("clinc150", _intents_clinc.CLINC, _intents_more.CLINC_MORE, 50, 14, True)
+    hand = {s for p in H.STS_HAND for s in p[:2]} | {s for p in H.NLI_HAND for s in p}
+    hand |= {s for base, paras, foils in CLUSTERS for s in [base] + [x for x, _ in paras + foils]}
+    build_sentences(
+        [
+            ([s for p in sts for s in p[:2] if s not in hand], 560),
+            ([p for p, _, _ in nli if p not in hand], 220),
+            ([h for _, h, _ in nli if h not in hand], 220),
+            (hand, 330),
+            ([s for p in paws for s in p[:2]], 300),
+            ([a for _, a in qa], 230),
+            ([t for _, _, t in corpus], 80),
+            ([q for q, _ in qa], 60),
+            (banking + clinc, 200),
+        ]
+    )
 
 
 if __name__ == "__main__":
