@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 from scipy import stats
+from sklearn import metrics as sklearn_metrics
 
 __all__ = [
     "BinaryResult", "ClassificationResult", "EvaluationWarning", "Grid", "Result", "RetrievalResult",
@@ -25,7 +26,7 @@ __all__ = [
 
 
 class EvaluationWarning(UserWarning):
-    """A metric is undefined for this data (constant labels, one class only) and was returned as NaN."""
+    """A metric is undefined or meaningless for this data (constant labels, one class only); NaN where undefined."""
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -215,17 +216,32 @@ def _check_gold(gold) -> np.ndarray:
 
 
 def average_precision(scores: Sequence[float], labels: Sequence[int]) -> float:
-    """Average precision as scikit-learn defines it: ``sum_n (R_n - R_{n-1}) P_n`` over distinct thresholds.
+    """Average precision, ``sum_n (R_n - R_{n-1}) P_n`` over distinct thresholds (scikit-learn's).
 
     Tied scores form one threshold (no interpolation). No positive label: warns, returns NaN.
     """
     scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
-    tp, count, _ = _cumulative_counts(scores, labels)
-    if tp.size == 0 or tp[-1] == 0:
+    if labels.size == 0 or not (labels == 1).any():
         warnings.warn("No positive label (1): average precision is undefined; returning NaN.", EvaluationWarning, stacklevel=2)
         return float("nan")
-    recall = tp / tp[-1]
-    return float(np.sum(np.diff(recall, prepend=0.0) * (tp / count)))
+    return float(sklearn_metrics.average_precision_score(labels, scores))
+
+
+def _best_f1(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float, float, float]:
+    """(F1, precision, recall, threshold) at the cut with the best F1; among equal F1s, the highest threshold.
+
+    The threshold lies halfway between the last score kept and the next lower one (as sentence-transformers'
+    BinaryClassificationEvaluator reports it), or is the lowest score when every pair is kept.
+    """
+    precision, recall, thresholds = sklearn_metrics.precision_recall_curve(labels, scores)
+    precision, recall = precision[:-1], recall[:-1]  # the last point (P = 1, R = 0) has no threshold
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    best = len(f1) - 1 - int(np.argmax(f1[::-1]))  # thresholds ascend: the last maximum is the highest
+    distinct = np.unique(scores)  # ascending
+    position = int(np.searchsorted(distinct, thresholds[best]))
+    threshold = _threshold_after(distinct[::-1], len(distinct) - 1 - position)
+    return float(f1[best]), float(precision[best]), float(recall[best]), threshold
 
 
 def _cumulative_counts(scores: np.ndarray, labels: np.ndarray):
@@ -254,9 +270,7 @@ def binary_metrics(emb1: np.ndarray, emb2: np.ndarray, labels: Sequence[int]) ->
     tp, count, group_scores = _cumulative_counts(scores, labels)
     ap = average_precision(scores, labels) if positives else float("nan")
     if positives:
-        f1_all = 2 * tp / (count + positives)  # = 2PR / (P + R)
-        i = int(np.argmax(f1_all))
-        f1, precision, recall, threshold = f1_all[i], tp[i] / count[i], tp[i] / positives, _threshold_after(group_scores, i)
+        f1, precision, recall, threshold = _best_f1(scores, labels)
     else:
         f1 = precision = recall = threshold = float("nan")
     # Accuracy: start from "nothing matches" (threshold above every score), then each cut in turn.
@@ -293,6 +307,20 @@ def knn_metrics(train: np.ndarray, train_labels: Sequence, test: np.ndarray, tes
     _check_k(k, len(train_labels))
     if not test_labels:
         raise ValueError("k-NN evaluation needs at least one test sentence.")
+    classes = set(train_labels)
+    if len(classes) == 1:
+        warnings.warn(
+            f"Every train sentence has the class {next(iter(classes))!r}: the k-NN vote can only predict it, so the "
+            "accuracy measures the share of test rows of that class, not the embeddings. Use train data with several classes.",
+            EvaluationWarning, stacklevel=2,
+        )
+    unseen = sorted({label for label in test_labels if label not in classes}, key=str)
+    if unseen:
+        warnings.warn(
+            f"{len(unseen)} test class(es) never occur in the train set (e.g. {unseen[:5]}): their rows always count as "
+            "wrong. Evaluate against train data that covers every test class.",
+            EvaluationWarning, stacklevel=2,
+        )
     similarity = _unit(test) @ _unit(train).T
     nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
     correct = 0

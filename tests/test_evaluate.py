@@ -98,14 +98,40 @@ def test_average_precision_by_hand():
         assert math.isnan(average_precision([0.2, 0.1], [0, 0]))
 
 
-def test_average_precision_matches_sklearn_with_ties():
-    metrics = pytest.importorskip("sklearn.metrics")
+def average_precision_by_loop(scores, labels) -> float:
+    """The definition, one distinct threshold at a time: sum over thresholds of (R_n - R_{n-1}) * P_n."""
+    total, previous_recall, positives = 0.0, 0.0, sum(labels)
+    for threshold in sorted(set(scores), reverse=True):
+        kept = [label for score, label in zip(scores, labels) if score >= threshold]
+        recall, precision = sum(kept) / positives, sum(kept) / len(kept)
+        total += (recall - previous_recall) * precision
+        previous_recall = recall
+    return total
+
+
+def best_f1_by_loop(scores, labels):
+    """Every cut between distinct scores, highest first; the first best F1 wins (as sentence-transformers)."""
+    best, positives, distinct = None, sum(labels), sorted(set(scores), reverse=True)
+    for i, threshold in enumerate(distinct):
+        kept = [label for score, label in zip(scores, labels) if score >= threshold]
+        precision, recall = sum(kept) / len(kept), sum(kept) / positives
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        cut = (threshold + distinct[i + 1]) / 2 if i + 1 < len(distinct) else threshold
+        if best is None or f1 > best[0]:
+            best = (f1, precision, recall, cut)
+    return best
+
+
+def test_average_precision_and_best_f1_equal_explicit_loops_with_ties():
     rng = np.random.default_rng(0)
     for _ in range(20):
-        scores = rng.integers(0, 6, size=40) / 5.0  # many ties
-        labels = rng.integers(0, 2, size=40)
+        scores = list(rng.integers(0, 6, size=40) / 5.0)  # many ties
+        labels = [int(v) for v in rng.integers(0, 2, size=40)]
         labels[0] = 1
-        assert average_precision(scores, labels) == pytest.approx(metrics.average_precision_score(labels, scores))
+        assert average_precision(scores, labels) == pytest.approx(average_precision_by_loop(scores, labels), rel=1e-12)
+        result = binary_metrics(np.array([[1.0, 0.0]] * 40), np.array([[s, (1 - s * s) ** 0.5] for s in scores]), labels)
+        assert (result.f1, result.precision, result.recall, result.threshold) == pytest.approx(
+            best_f1_by_loop(scores, labels), rel=1e-9)
 
 
 def test_binary_f1_threshold_and_accuracy_by_hand():
