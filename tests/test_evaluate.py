@@ -28,7 +28,7 @@ from lossbook.evaluate import (
     evaluate_triplets,
     sts_metrics,
 )
-
+from lossbook.teaching import unit_with_cosine
 
 
 class FakeModel:
@@ -48,14 +48,9 @@ class FakeModel:
         return out / np.linalg.norm(out, axis=1, keepdims=True) if normalize else out
 
 
-def unit(cosine: float) -> list[float]:
-    """A 2-D unit vector whose cosine with (1, 0) is ``cosine``."""
-    return [cosine, math.sqrt(1 - cosine**2)]
-
-
 def pairs_with_cosines(cosines, labels, label_name="label"):
     """Pairs (x_i, ref) whose cosine similarity is cosines[i], and the model that embeds them."""
-    model = FakeModel({"ref": [1.0, 0.0], **{f"x{i}": unit(c) for i, c in enumerate(cosines)}})
+    model = FakeModel({"ref": [1.0, 0.0], **{f"x{i}": unit_with_cosine(c) for i, c in enumerate(cosines)}})
     data = {"sentence1": [f"x{i}" for i in range(len(cosines))], "sentence2": ["ref"] * len(cosines), label_name: labels}
     return model, data
 
@@ -186,7 +181,7 @@ def test_binary_rejects_labels_that_are_not_0_1():
 
 # -- triplets ------------------------------------------------------------------------------------
 def test_triplet_accuracy_by_hand_ties_count_as_wrong():
-    model = FakeModel({"a": [1.0, 0.0], "near": unit(0.9), "far": unit(0.1), "same": unit(0.9)})
+    model = FakeModel({"a": [1.0, 0.0], "near": unit_with_cosine(0.9), "far": unit_with_cosine(0.1), "same": unit_with_cosine(0.9)})
     data = {"anchor": ["a", "a", "a"], "positive": ["near", "far", "near"], "negative": ["far", "near", "same"]}
     result = evaluate_triplets(model, data)
     assert isinstance(result, TripletResult) and result.primary == "accuracy"
@@ -196,7 +191,7 @@ def test_triplet_accuracy_by_hand_ties_count_as_wrong():
 # -- k-NN classification -------------------------------------------------------------------------
 def test_knn_majority_vote_and_tie_to_the_nearest():
     model = FakeModel({
-        "t1": unit(0.95), "t2": unit(0.9), "t3": unit(0.85), "t4": unit(0.0), "t5": [-1.0, 0.0],
+        "t1": unit_with_cosine(0.95), "t2": unit_with_cosine(0.9), "t3": unit_with_cosine(0.85), "t4": unit_with_cosine(0.0), "t5": [-1.0, 0.0],
         "q_near": [1.0, 0.0], "q_far": [-1.0, 0.1],
     })
     train = {"sentence": ["t1", "t2", "t3", "t4", "t5"], "label": ["a", "b", "b", "c", "c"]}
@@ -327,7 +322,7 @@ def test_evaluate_dispatches_on_the_data_format():
     assert isinstance(evaluate(model, sts), STSResult)
     model, binary = pairs_with_cosines([0.9, 0.2, 0.5], [1, 0, 1])
     assert isinstance(evaluate(model, binary), BinaryResult)
-    model = FakeModel({"a": [1.0, 0.0], "p": unit(0.9), "n": unit(0.1)})
+    model = FakeModel({"a": [1.0, 0.0], "p": unit_with_cosine(0.9), "n": unit_with_cosine(0.1)})
     assert evaluate(model, {"anchor": ["a"], "positive": ["p"], "negative": ["n"]}).accuracy == 1.0
     model, rs = _retrieval_case()
     assert isinstance(evaluate(model, rs), RetrievalResult)

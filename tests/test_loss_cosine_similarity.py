@@ -7,11 +7,7 @@ import torch
 
 from batches import STS_A, STS_B, STS_SCORES, assert_parity, make_features
 from lossbook.losses import CosineSimilarityLoss, LossInputError
-
-
-def unit(angle_degrees: float) -> list[float]:
-    radians = math.radians(angle_degrees)
-    return [math.cos(radians), math.sin(radians)]
+from lossbook.teaching import unit
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -8,17 +8,13 @@ import torch
 from batches import ANCHORS, NEGATIVES_1, POSITIVES, assert_parity, make_features
 from lossbook.losses.base import LossInputError
 from lossbook.losses.labelled_pairs import ContrastiveLoss, OnlineContrastiveLoss, SiameseDistanceMetric, SoftmaxLoss
+from lossbook.teaching import unit
 
 DTYPES = [torch.float32, torch.float64]
 
 # The reference batch of REFERENCE-LOSSES.md §6: (anchor, positive) = 1 and (anchor, hard negative) = 0.
 BIN_A, BIN_B, BIN_Y = ANCHORS + ANCHORS, POSITIVES + NEGATIVES_1, [1, 1, 1, 1, 0, 0, 0, 0]
 NLI_Y = [0, 0, 0, 0, 2, 2, 1, 1]
-
-
-def unit(angle_degrees: float, length: float = 1.0) -> list[float]:
-    radians = math.radians(angle_degrees)
-    return [length * math.cos(radians), length * math.sin(radians)]
 
 
 def cosine_distance(p, q):

@@ -7,10 +7,7 @@ import torch
 
 from batches import ANCHORS, NEGATIVES_1, POSITIVES, assert_parity, make_features
 from lossbook.losses.regularization import GlobalOrthogonalRegularizationLoss
-
-
-def unit(degrees: float) -> list[float]:
-    return [math.cos(math.radians(degrees)), math.sin(math.radians(degrees))]
+from lossbook.teaching import unit
 
 
 def gor_terms(angles: list[float]) -> tuple[float, float]:

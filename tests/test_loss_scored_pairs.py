@@ -9,13 +9,9 @@ from batches import ANCHORS, NEGATIVES_1, POSITIVES, STS_A, STS_B, STS_SCORES, a
 from lossbook.losses.base import LossInputError
 from lossbook.losses.pairwise import pairwise_angle_sim, pairwise_cos_sim, pairwise_dot_score
 from lossbook.losses.scored_pairs import AnglELoss, CoSENTLoss, CosineSimilarityLoss
+from lossbook.teaching import unit
 
 DTYPES = [torch.float32, torch.float64]
-
-
-def unit(angle_degrees: float) -> list[float]:
-    radians = math.radians(angle_degrees)
-    return [math.cos(radians), math.sin(radians)]
 
 
 def points(angles, dtype):

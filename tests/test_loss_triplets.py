@@ -15,15 +15,11 @@ from lossbook.losses.batch_triplets import (
     BatchSemiHardTripletLoss,
 )
 from lossbook.losses.triplets import TripletDistanceMetric, TripletLoss
+from lossbook.teaching import unit
 
 DTYPES = [torch.float32, torch.float64]
 BATCH_LOSSES = [BatchAllTripletLoss, BatchHardTripletLoss, BatchSemiHardTripletLoss, BatchHardSoftMarginTripletLoss]
 CLS_X, CLS_Y = ANCHORS + POSITIVES, [0, 1, 2, 3, 0, 1, 2, 3]  # REFERENCE-LOSSES.md §6
-
-
-def unit(angle_degrees: float, length: float = 1.0) -> list[float]:
-    radians = math.radians(angle_degrees)
-    return [length * math.cos(radians), length * math.sin(radians)]
 
 
 def euclidean(p, q):

@@ -12,6 +12,7 @@ from lossbook.losses.unsupervised import (
     ContrastiveTensionLossInBatchNegatives,
     identical_rows,
 )
+from lossbook.teaching import unit
 
 CT_B = [ANCHORS[0], POSITIVES[1], ANCHORS[2], NEGATIVES_1[3]]  # rows 0 and 2 repeat the anchor: labels 1, 0, 1, 0
 
@@ -21,10 +22,6 @@ SECOND = [[2.0, 1.0, 0.0], [-1.0, 0.5, 0.5], [0.0, 0.3, 0.3]]
 
 def dot(u, v):
     return sum(a * b for a, b in zip(u, v))
-
-
-def unit(degrees):
-    return [math.cos(math.radians(degrees)), math.sin(math.radians(degrees))]
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
