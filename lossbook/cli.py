@@ -204,13 +204,12 @@ def _positive(text: str) -> int:
 
 
 def _dims(text: str) -> list[int]:
+    from lossbook.runs import parse_dims
+
     try:
-        dims = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 384,256,128, got {text!r}") from None
-    if not dims or any(d < 1 for d in dims):
-        raise argparse.ArgumentTypeError(f"expected positive integers like 384,256,128, got {text!r}")
-    return dims
+        return parse_dims(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import inspect
 import re
 from dataclasses import dataclass
@@ -23,9 +24,30 @@ from lossbook.data import DATASETS, load_dataset, load_retrieval
 from lossbook.detect import detect_format
 from lossbook.evaluate import evaluate
 
-__all__ = ["LossCard", "Yardstick", "build_loss", "loss_card", "yardstick"]
+__all__ = ["LossCard", "Yardstick", "build_loss", "loss_card", "parse_dims", "unknown_loss_message", "yardstick"]
 
 _MARGIN_NAMES = ("margin", "triplet_margin")
+
+
+def parse_dims(text: str) -> list[int]:
+    """Matryoshka dimensions typed as text (``"384, 256,128"``): positive whole numbers, largest first, no repeats."""
+    parts = [part.strip() for part in str(text).split(",") if part.strip()]
+    try:
+        dims = [int(part) for part in parts]
+    except ValueError:
+        raise ValueError(
+            f"Matryoshka dimensions are whole numbers separated by commas, like 384,256,128,64; got {text!r}."
+        ) from None
+    if not dims or any(d < 1 for d in dims):
+        raise ValueError(f"Matryoshka dimensions must be positive whole numbers, like 384,256,128,64; got {text!r}.")
+    return sorted(set(dims), reverse=True)
+
+
+def unknown_loss_message(name: str) -> str:
+    """'Unknown loss ...' with the closest names, for every place a loss is named by text."""
+    close = difflib.get_close_matches(str(name), losses.LOSS_NAMES, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else f" Known losses: {', '.join(losses.LOSS_NAMES)}."
+    return f"Unknown loss {name!r}.{hint}"
 
 
 def build_loss(name: str, model: nn.Module, data: datasets.Dataset | None = None, *, scale: float | None = None,
@@ -33,7 +55,7 @@ def build_loss(name: str, model: nn.Module, data: datasets.Dataset | None = None
                guide: nn.Module | None = None) -> nn.Module:
     """Construct the loss ``name`` on ``model``; options that the loss does not have are ignored."""
     if name not in losses.LOSS_NAMES:
-        raise ValueError(f"Unknown loss {name!r}. Known losses: {', '.join(losses.LOSS_NAMES)}.")
+        raise ValueError(unknown_loss_message(name))
     cls = getattr(losses, name)
     if cls in (losses.MatryoshkaLoss, losses.AdaptiveLayerLoss, losses.Matryoshka2dLoss):
         raise ValueError(f"{name} wraps another loss: pick that loss and set the modifier option instead.")

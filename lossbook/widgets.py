@@ -24,7 +24,7 @@ from lossbook.data import DATASETS, load_dataset
 from lossbook.detect import detect_format
 from lossbook.formats import FORMATS
 from lossbook.planner import plan
-from lossbook.runs import build_loss, loss_card, yardstick
+from lossbook.runs import build_loss, loss_card, parse_dims, unknown_loss_message, yardstick
 from lossbook.table import losses_for
 from lossbook.train import train
 
@@ -213,6 +213,11 @@ class LossExplorer:
         """Convert the loaded data along the chain that opens ``loss_name`` (model-based steps use the base model)."""
         if self.dataset is None:
             raise ValueError("Load a data set first (step 1): describing data opens no rows to convert.")
+        if loss_name not in self._converted:
+            if loss_name in self.available_losses():
+                raise ValueError(f"{loss_name} takes this data as it is: no conversion is needed. Select it in step 2.")
+            opened = ", ".join(self._converted) or "none"
+            raise ValueError(f"No conversion of this data opens {loss_name!r}. The conversions here open: {opened}.")
         option = self._converted[loss_name]
         data = self.dataset
         for conv in option.converters:
@@ -228,6 +233,8 @@ class LossExplorer:
     def select_loss(self, name: str):
         from lossbook import losses
 
+        if name not in losses.LOSS_NAMES:
+            raise ValueError(unknown_loss_message(name))
         card = loss_card(getattr(losses, name))
         self.loss_name = name
         self.loss_info.value = (f"<b>{card.name}</b>: {_rst(card.summary)}<br>$$ {html.escape(card.formula)} $$"
@@ -237,7 +244,7 @@ class LossExplorer:
         return card
 
     def _build_loss(self, model, data):
-        dims = [int(d) for d in self.dims.value.split(",") if d.strip()] if self.modifier.value == "Matryoshka" else None
+        dims = parse_dims(self.dims.value) if self.modifier.value == "Matryoshka" else None
         if dims:
             dims = [d for d in dims if d <= model.embedding_dim] or [model.embedding_dim]
         return build_loss(self.loss_name, model, data, scale=self.scale.value, margin=self.margin.value,

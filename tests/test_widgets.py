@@ -104,3 +104,34 @@ def test_a_loss_that_cannot_run_on_the_data_says_why(explorer):
     explorer.loss_name = "CoSENTLoss"  # not offered for this format; forced to check the message path
     explorer._safely(explorer.run_training)
     assert "CoSENTLoss" in explorer.message and "needs" in explorer.message
+
+
+# -- what a learner types wrong: one clear line each, no traceback from deep inside -----------------------
+def test_explorer_names_an_unknown_loss_with_the_closest_names(tiny):
+    explorer = LossExplorer(tiny)
+    with pytest.raises(ValueError, match="Unknown loss 'CoSentLoss'. Did you mean CoSENTLoss"):
+        explorer.select_loss("CoSentLoss")
+
+
+def test_explorer_says_when_a_conversion_is_not_needed_or_does_not_exist(tiny):
+    explorer = LossExplorer(tiny, train_rows=60)
+    explorer.choose_dataset("nli")
+    with pytest.raises(ValueError, match="SoftmaxLoss takes this data as it is: no conversion is needed"):
+        explorer.apply_conversion("SoftmaxLoss")
+    with pytest.raises(ValueError, match="No conversion of this data opens 'NoSuchLoss'. The conversions here open: "):
+        explorer.apply_conversion("NoSuchLoss")
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("384, 128,128 ,64", [384, 128, 64]), ("32", [32])])
+def test_matryoshka_dims_typed_as_text(typed, expected):
+    from lossbook.runs import parse_dims
+
+    assert parse_dims(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["abc", "64,x", "", "0,32", "-8"])
+def test_matryoshka_dims_that_are_not_numbers_say_what_to_type(typed):
+    from lossbook.runs import parse_dims
+
+    with pytest.raises(ValueError, match="like 384,256,128,64"):
+        parse_dims(typed)
