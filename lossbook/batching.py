@@ -33,13 +33,16 @@ class TokenizedColumns:
 
     @classmethod
     def build(cls, model: nn.Module, dataset: datasets.Dataset, inputs: list[str], label_column: str | None,
-              max_seq_length: int) -> TokenizedColumns:
-        texts = [list(dataset[column]) for column in inputs]
+              max_seq_length: int, *, texts: list[list[str]] | None = None, labels=None) -> TokenizedColumns:
+        """Tokenize the input columns; ``texts``/``labels``, when the caller already read them, are not read again."""
+        if texts is None:
+            texts = [list(dataset[column]) for column in inputs]
         columns = [
             model.tokenizer(column, truncation=True, max_length=max_seq_length, add_special_tokens=True)["input_ids"]
             for column in texts
         ]
-        labels = list(dataset[label_column]) if label_column else None
+        if labels is None and label_column:
+            labels = list(dataset[label_column])
         return cls(columns, texts, labels)
 
     def __len__(self) -> int:

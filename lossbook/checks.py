@@ -5,7 +5,8 @@ Each finding says what is wrong, how many rows it touches, and how to fix it. Th
 * the format does not fit the loss (and which converter would make it fit);
 * extra columns that would be taken as inputs; empty texts;
 * column order that looks swapped (a "positive" column first, anchors much longer than positives);
-* labels outside the loss's range (scores outside 0..1, binary labels other than 0/1);
+* labels that are missing (NaN, inf, empty) or outside the loss's range (scores outside 0..1, binary
+  labels other than 0/1);
 * constant labels (a correlation-based evaluator would return NaN);
 * class ids that are not 0..K-1 (where SoftmaxLoss uses them as indices);
 * duplicates that become false negatives for in-batch-negative losses;
@@ -14,13 +15,14 @@ Each finding says what is wrong, how many rows it touches, and how to fix it. Th
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
 import datasets
 
 from lossbook.detect import Detection, FormatError, as_dataset, detect_format
-from lossbook.formats import FORMATS, Format, LabelKind
+from lossbook.formats import Format, LabelKind, format_by_key
 
 __all__ = ["CheckReport", "Finding", "check"]
 
@@ -68,7 +70,8 @@ def _target_formats(loss_or_format) -> tuple[tuple[Format, ...], str]:
     if isinstance(loss_or_format, Format):
         return (loss_or_format,), f"the format '{loss_or_format.title}'"
     if isinstance(loss_or_format, str):
-        return (FORMATS[loss_or_format],), f"the format '{FORMATS[loss_or_format].title}'"
+        fmt = format_by_key(loss_or_format)  # a typo gets "Did you mean ...?" and the known formats
+        return (fmt,), f"the format '{fmt.title}'"
     formats = getattr(loss_or_format, "formats", None)
     if formats is None:
         formats = getattr(type(loss_or_format), "formats", None)
@@ -173,6 +176,22 @@ def _label_findings(dataset: datasets.Dataset, label_column: str, fmt: Format) -
         return []
     values = list(dataset[label_column])
     findings = []
+    missing = sum(1 for v in values if _is_missing(v))
+    if missing:
+        # Reported on their own, not as "outside 0..1": NaN compares false with everything, so it is no range problem.
+        findings.append(
+            Finding(
+                "missing-labels",
+                f"{missing:,} '{label_column}' values are NaN, inf or empty: the loss of a batch holding one is NaN, "
+                "and training would stop there.",
+                f"drop those rows: dataset.filter(lambda row: math.isfinite(row['{label_column}'])) "
+                "(after import math), or fill in the labels.",
+                missing,
+            )
+        )
+        values = [v for v in values if not _is_missing(v)]
+        if not values:
+            return findings
     distinct = set(values)
     if len(distinct) == 1:
         findings.append(
@@ -221,6 +240,10 @@ def _label_findings(dataset: datasets.Dataset, label_column: str, fmt: Format) -
                     )
                 )
     return findings
+
+
+def _is_missing(value) -> bool:
+    return value is None or isinstance(value, float) and not math.isfinite(value)
 
 
 def _duplicate_findings(dataset: datasets.Dataset, detection: Detection) -> list[Finding]:

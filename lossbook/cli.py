@@ -112,7 +112,7 @@ def cmd_train(args) -> int:
     print(f"Trained: {history}")
 
     out.mkdir(parents=True, exist_ok=True)
-    files = [history.save(out / "history.json"), model.save(out / "model"), plot_loss(history, out / "loss.png")]
+    files = [history.save(out / "history.json"), model.save(out / "model", overwrite=args.overwrite), plot_loss(history, out / "loss.png")]
     metrics = _metrics_record(args, data, evaluation, evaluator, history)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     files.append(out / "metrics.json")

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
 import huggingface_hub
+
+from lossbook.validate import did_you_mean
 
 __all__ = [
     "DATASETS",
@@ -211,7 +214,10 @@ def load_dataset(name: str, split: str = "train", *, rows: int | None = None, ve
     spec = _spec(name)
     split = _SPLIT_ALIASES.get(split, split)
     if split not in spec.splits:
-        raise ValueError(f"The data set {name!r} has no split {split!r}. Its splits are: {', '.join(spec.splits)}.")
+        raise ValueError(
+            f"The data set {name!r} has no split {split!r}. Its splits are: {', '.join(spec.splits)}."
+            + did_you_mean(split, spec.splits)
+        )
     if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 1):
         raise ValueError(f"rows must be a positive whole number of rows (or None for the whole split), not {rows!r}.")
     tried: list[str] = []
@@ -236,6 +242,8 @@ def load_dataset(name: str, split: str = "train", *, rows: int | None = None, ve
     if rows is not None and len(dataset) < rows:
         counted += f" (all it has of the {rows:,} asked for)"
     message = f"{name} [{split}]: {counted} from {source}" + (f" ({note})" if note else "")
+    if not source.startswith("the mirror") and _mirror_was_expected(spec, split, tried):
+        message += f" ({tried[0]}, so it was not used)"
     dataset.info.description = message
     if verbose:
         print(message)
@@ -244,7 +252,8 @@ def load_dataset(name: str, split: str = "train", *, rows: int | None = None, ve
 
 def _spec(name: str) -> DatasetSpec:
     if name not in DATASETS:
-        raise ValueError(f"Unknown data set {name!r}. Known data sets: {', '.join(DATASETS)}.")
+        known = ", ".join(DATASETS)
+        raise ValueError(f"Unknown data set {name!r}. Known data sets: {known}.{did_you_mean(name, DATASETS)}")
     return DATASETS[name]
 
 
@@ -257,12 +266,29 @@ def _from_mirror(spec: DatasetSpec, split: str, tried: list[str]) -> tuple[datas
     if files is None:
         tried.append(f"mirror {root}: has no {split!r} split of {spec.name}")
         return None
-    paths = [Path(root).expanduser() / file for file in files]
+    folder = Path(root).expanduser()
+    if not folder.is_dir() or not any(folder.iterdir()):
+        # A mistyped or unmounted mirror: say so loudly, since every data set then silently comes from elsewhere.
+        problem = "does not exist" if not folder.exists() else "is not a folder" if not folder.is_dir() else "is empty"
+        tried.append(f"mirror {root} (LOSSBOOK_DATA) {problem}")
+        warnings.warn(
+            f"LOSSBOOK_DATA is set to {root}, which {problem}; data sets come from the next source instead. "
+            "Point LOSSBOOK_DATA at the mirror folder (it holds stsb/, nli/, ...), or unset it.",
+            stacklevel=3,
+        )
+        return None
+    paths = [folder / file for file in files]
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
         tried.append(f"mirror {root}: missing {', '.join(missing)}")
         return None
     return _read_csv(spec, split, paths), f"the mirror {root} (LOSSBOOK_DATA)"
+
+
+def _mirror_was_expected(spec: DatasetSpec, split: str, tried: list[str]) -> bool:
+    """True when LOSSBOOK_DATA is set and the mirror should have served this split but could not."""
+    mirror_set = bool(os.environ.get("LOSSBOOK_DATA"))
+    return mirror_set and split in spec.mirror and bool(tried) and tried[0].startswith("mirror ")
 
 
 def _hub_offline() -> bool:
@@ -333,10 +359,12 @@ def _read_csv(spec: DatasetSpec, split: str, paths: list[Path]) -> datasets.Data
             if absent:
                 raise ValueError(f"{path} lacks the column(s) {absent}; it has {reader.fieldnames}.")
             for row in reader:
+                # Typed first, so that a malformed value is reported with its file and line, not by the transform.
+                typed = {column: _typed(column, row[column], path, reader.line_num) for column in columns}
                 if spec.csv_transform is not None:
-                    row = {**row, **spec.csv_transform(row)}
+                    typed.update(spec.csv_transform(typed))
                 for column in columns:
-                    table[column].append(_typed(column, row[column], path, reader.line_num))
+                    table[column].append(typed[column])
     features = datasets.Features(
         {
             column: datasets.Value("int64" if column in _INT_COLUMNS else "float64" if column in _FLOAT_COLUMNS else "string")

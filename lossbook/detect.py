@@ -58,8 +58,34 @@ def as_dataset(data) -> datasets.Dataset:
             f"Got a DatasetDict with splits {list(data)}; pick one split, e.g. dataset['{next(iter(data), 'train')}']."
         )
     if isinstance(data, Mapping):
-        return datasets.Dataset.from_dict(dict(data))
+        return _dataset_from_columns(dict(data))
     raise TypeError(f"Expected a datasets.Dataset or a dict of columns, got {type(data).__name__}.")
+
+
+def _dataset_from_columns(columns: dict) -> datasets.Dataset:
+    """A Dataset from ``{name: list of values}``, refusing what pyarrow would reject several frames deep."""
+    for name, values in columns.items():
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+            raise FormatError(
+                f"Column {name!r} holds a single {type(values).__name__}, not a list of values (one per row); "
+                f"wrap it: {{{name!r}: [...]}}."
+            )
+    lengths = {name: len(values) for name, values in columns.items()}
+    if len(set(lengths.values())) > 1:
+        shown = ", ".join(f"{name!r}: {length}" for name, length in lengths.items())
+        raise FormatError(f"Every column needs one value per row, but the columns have different lengths ({shown}). "
+                          "Make them equally long (each row is one example).")
+    try:
+        return datasets.Dataset.from_dict(columns)
+    except (ValueError, TypeError) as error:  # pyarrow's ArrowInvalid / ArrowTypeError: mixed kinds in one column
+        for name, values in columns.items():
+            kinds = sorted({type(value).__name__ for value in values if value is not None})
+            if len(kinds) > 1:
+                raise FormatError(
+                    f"Column {name!r} mixes kinds of values ({', '.join(kinds)}); a column holds one kind. "
+                    "Convert them, e.g. texts with str(), labels with int() or float()."
+                ) from None
+        raise FormatError(f"The columns cannot form a table: {str(error).splitlines()[0]}") from None
 
 
 def label_column_of(column_names: list[str]) -> str | None:
@@ -158,6 +184,19 @@ def _with_label(
     if isinstance(feature, (datasets.Sequence, datasets.List)) or not hasattr(feature, "dtype"):
         return _vector_label(sample, inputs, label_column)
     values = list(dataset[label_column])  # all labels: a class that only appears late must still count
+    if str(feature.dtype) in ("string", "large_string"):
+        names = sorted({str(v) for v in values if v is not None})
+        shown = ", ".join(repr(name) for name in names[:5]) + (" ..." if len(names) > 5 else "")
+        raise FormatError(
+            f"The label column {label_column!r} holds text ({shown}); losses take numbers: class ids or scores. "
+            f"Turn class names into ids 0..K-1: dataset = dataset.class_encode_column({label_column!r}) (a Dataset), "
+            f"or map them with {{name: i for i, name in enumerate(sorted(set(labels)))}}."
+        )
+    # Missing labels (None, NaN) say nothing about the kind of label; check() reports them.
+    values = [v for v in values if v is not None and v == v]
+    if not values:
+        raise FormatError(f"Every value of the label column {label_column!r} is missing (None or NaN): "
+                          "there is nothing to learn from.")
     integer = str(feature.dtype).startswith(("int", "uint", "bool")) or all(float(v).is_integer() for v in values)
     distinct = sorted(set(values))
     shown = ", ".join(str(v) for v in distinct[:8]) + (" ..." if len(distinct) > 8 else "")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from lossbook.data import RetrievalSet
+from lossbook.validate import model_with_encode, whole_number
 from lossbook.detect import as_dataset, detect_format, label_column_of
 from lossbook.metrics import (
     BinaryResult, ClassificationResult, EvaluationWarning, Grid, Result, RetrievalResult, STSResult, TripletResult,
@@ -37,6 +38,8 @@ __all__ = [
 # -- encoding and the dims x layers grid -------------------------------------------------------
 def _run(model, text_lists: list[list[str]], core: Callable[..., Result], *, dims, layers, batch_size: int, grid: bool):
     """Encode the (deduplicated) texts once per layer, cut each dim in memory, call ``core`` on each."""
+    model_with_encode(model, "evaluate")
+    whole_number(batch_size, "batch_size", fix="Texts per forward pass of the model, e.g. 32.")
     grid = grid or dims is not None or layers is not None
     dim_list = None if dims is None else _check_dims(dims, _model_attr(model, "embedding_dim"))
     layer_list = [None] if layers is None else _check_layers(layers, model)

@@ -10,6 +10,7 @@ declarations, so the table and the losses never disagree.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from enum import Enum
 
@@ -190,5 +191,7 @@ _TABLE_CELLS = {
 def format_by_key(key: str) -> Format:
     """Look up a Format by its key (e.g. ``"pair-score"``)."""
     if key not in FORMATS:
-        raise ValueError(f"Unknown format {key!r}. Known formats: {', '.join(FORMATS)}.")
+        close = difflib.get_close_matches(key, list(FORMATS), n=1) if isinstance(key, str) else []
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"Unknown format {key!r}.{hint} Known formats: {', '.join(FORMATS)}.")
     return FORMATS[key]

@@ -17,7 +17,7 @@ from lossbook.batching import TokenizedColumns, _pad, embeds_plainly
 from lossbook.losses.modifiers import MatryoshkaLoss, uses_gradient_cache
 from lossbook.model import mean_pool
 
-__all__ = ["FrozenEncoderCache", "supports_frozen_encoder"]
+__all__ = ["FrozenEncoderCache", "refuse_unsupported", "supports_frozen_encoder"]
 
 
 def supports_frozen_encoder(loss: nn.Module) -> bool:
@@ -31,6 +31,15 @@ def supports_frozen_encoder(loss: nn.Module) -> bool:
     return embeds_plainly(loss) or uses_gradient_cache(loss)
 
 
+def refuse_unsupported(loss: nn.Module) -> None:
+    """A ValueError naming the loss when it cannot train on cached embeddings (``supports_frozen_encoder``)."""
+    if not supports_frozen_encoder(loss):
+        raise ValueError(
+            f"{type(loss).__name__} cannot train with freeze_encoder=True: it needs token ids, model layers or a "
+            "guide model, not just sentence embeddings. Train it with freeze_encoder=False."
+        )
+
+
 class FrozenEncoderCache:
     """Pooled transformer outputs of every distinct text, and the loss computed through the head."""
 
@@ -41,15 +50,21 @@ class FrozenEncoderCache:
     @torch.no_grad()
     def build(cls, model: nn.Module, loss: nn.Module, tokens: TokenizedColumns, pad_id: int, device: torch.device,
               batch_size: int = 64) -> FrozenEncoderCache:
-        if not supports_frozen_encoder(loss):
-            raise ValueError(
-                f"{type(loss).__name__} cannot train with freeze_encoder=True: it needs token ids, model layers or a "
-                "guide model, not just sentence embeddings. Train it with freeze_encoder=False."
-            )
+        refuse_unsupported(loss)
         if getattr(model, "head", None) is None:
             model.add_head()
         for parameter in model.transformer.parameters():
             parameter.requires_grad_(False)
+        try:
+            return cls._fill(model, loss, tokens, pad_id, device, batch_size)
+        except BaseException:  # an interrupt or an error while filling: leave the transformer trainable, as it was
+            for parameter in model.transformer.parameters():
+                parameter.requires_grad_(True)
+            raise
+
+    @classmethod
+    def _fill(cls, model: nn.Module, loss: nn.Module, tokens: TokenizedColumns, pad_id: int, device: torch.device,
+              batch_size: int) -> FrozenEncoderCache:
         distinct: dict[tuple[int, ...], int] = {}
         index = []
         for column in tokens.columns:

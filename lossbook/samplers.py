@@ -16,11 +16,14 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 
+from lossbook.validate import whole_number
+
 __all__ = ["SAMPLERS", "choose_sampler", "group_by_label_batches", "no_duplicate_batches", "random_batches"]
 
 
 def random_batches(num_rows: int, batch_size: int, *, seed: int = 0, drop_last: bool = False, **_) -> list[list[int]]:
     """Shuffle the rows and cut them into batches of ``batch_size``."""
+    batch_size = whole_number(batch_size, "batch_size")
     order = list(range(num_rows))
     random.Random(seed).shuffle(order)
     batches = [order[start : start + batch_size] for start in range(0, num_rows, batch_size)]
@@ -36,6 +39,8 @@ def no_duplicate_batches(
     is already in the current batch waits for a later batch, so every row is used once per epoch
     (rows that fit nowhere end up in the last, smaller batches).
     """
+    # Below 1 no row ever fits, and the loop below would never end.
+    batch_size = whole_number(batch_size, "batch_size")
     order = list(range(len(texts)))
     random.Random(seed).shuffle(order)
     batches: list[list[int]] = []
@@ -61,10 +66,18 @@ def group_by_label_batches(
 
     Classes with fewer than two rows are left out (they can never give an anchor-positive pair);
     each class's rows are shuffled and cut into groups, groups are shuffled and packed into batches.
-    A trailing group shorter than 2 is dropped. ``batch_size`` should be a multiple of ``per_class``.
+    A trailing group shorter than 2 is dropped. ``batch_size`` should be a multiple of ``per_class``, and at
+    least two groups: a batch of one class holds no negative, so batch-triplet losses would learn nothing (0).
     """
     if per_class < 2:
         raise ValueError(f"per_class must be at least 2 so that every anchor has a positive, got {per_class}.")
+    whole_number(batch_size, "batch_size")
+    if batch_size < 2 * per_class:
+        raise ValueError(
+            f"batch_size must be at least {2 * per_class} (two classes of {per_class} rows) for group-by-label "
+            f"batches, got {batch_size}: a batch of a single class has no negative, so batch-triplet losses are 0 "
+            f"on it. Use batch_size >= {2 * per_class}, e.g. 16."
+        )
     generator = random.Random(seed)
     members: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):

@@ -3,8 +3,10 @@
 One function, readable top to bottom: check the data against the loss, pick a batch sampler,
 tokenize once, then for each step embed (length-sorted chunks where the loss allows), compute the
 loss, step AdamW with a linear warm-up/decay schedule, record the history, evaluate now and then.
-Ctrl-C or a stop flag ends it cleanly (the model and the history so far are kept); a NaN/inf loss
-stops it with a message naming the step and a likely cause.
+Every argument, the model, the loss and the data are checked before any work (``train_checks``).
+Nothing a run did is lost: Ctrl-C at any point or a stop flag returns the history so far; any other
+exception (a NaN/inf loss, a bad batch, a failing callback or evaluator) carries it as
+``error.history``; the model keeps the weights of every step applied.
 
 Under ``torchrun`` / ``accelerate launch`` (several processes) each process takes its share of every
 global batch, in-batch negatives are gathered across processes for the ranking losses, and gradients
@@ -27,25 +29,22 @@ from transformers import get_linear_schedule_with_warmup
 
 from lossbook import distributed
 from lossbook.batching import TokenizedColumns, embed_columns_sorted, embeds_plainly, label_tensor
-from lossbook.checks import check
-from lossbook.convert import reachable
 from lossbook.detect import as_dataset
 from lossbook.device import resolve_device
-from lossbook.frozen import FrozenEncoderCache
+from lossbook.frozen import FrozenEncoderCache, refuse_unsupported
 from lossbook.history import History
 from lossbook.samplers import SAMPLERS, choose_sampler
+from lossbook.train_checks import (
+    TrainingError,
+    attach_history,
+    check_model_and_loss,
+    check_train_arguments,
+    explain_divergence,
+    refuse_unfit_data,
+    sequence_length,
+)
 
 __all__ = ["TrainingError", "step_loss", "train"]
-
-_FATAL_FINDINGS = {"wrong-format", "unreadable"}
-
-
-class TrainingError(RuntimeError):
-    """Training could not start or had to stop; ``.history`` holds what was recorded until then."""
-
-    def __init__(self, message: str, history: History | None = None) -> None:
-        super().__init__(message)
-        self.history = history
 
 
 def train(
@@ -95,64 +94,69 @@ def train(
             after the current step.
         mixed_precision: on CUDA, bf16 (or fp16) autocast; ``"auto"`` = on for CUDA, off elsewhere.
 
+    Returns:
+        The ``History``; ``history.stopped`` says how the run ended (``"interrupted"`` for Ctrl-C at any
+        point, the steps done so far kept).
+
     Raises:
-        TrainingError: the data does not fit the loss (with the converters that would fix it), or the
-            loss became NaN/inf (``.history`` keeps the steps until then; the bad step is not applied).
+        TypeError, ValueError: a wrong argument, before any work (the message says what was expected).
+        TrainingError: the data does not fit the loss (with the converters that would fix it), the loss
+            was built on another model, or the loss became NaN/inf (the bad step is not applied).
+        Any exception raised once training has started (by the loss on a bad batch, a callback, the
+            evaluator) propagates with ``error.history`` set to the History so far; the model keeps the
+            weights of the steps applied.
     """
+    callbacks = check_train_arguments(
+        steps=steps, epochs=epochs, batch_size=batch_size, lr=lr, warmup_ratio=warmup_ratio, seed=seed,
+        evaluator=evaluator, eval_every=eval_every, callbacks=callbacks, sampler=sampler, stop_event=stop_event,
+        weight_decay=weight_decay, max_grad_norm=max_grad_norm,
+    )
     dataset = as_dataset(dataset)
-    report = check(dataset, loss)
-    fatal = [finding for finding in report.findings if finding.kind in _FATAL_FINDINGS]
-    if fatal:
-        raise TrainingError(_explain_mismatch(report, loss))
+    check_model_and_loss(model, loss, "train()")
+    max_seq_length = sequence_length(model, max_seq_length)
+    report = refuse_unfit_data(dataset, loss)
     for finding in report.findings:
         if finding.kind != "duplicates":  # the no-duplicates sampler takes care of those
             warnings.warn(str(finding), stacklevel=2)
+    if lr == 0:
+        warnings.warn("lr=0: the optimiser will not change any weight, so the run would report 'completed' with the "
+                      "model unchanged. Pass a positive learning rate, e.g. lr=2e-5.", stacklevel=2)
     detection = report.detection
 
-    _seed_everything(seed)
     world = distributed.World.current()
     target, reason = resolve_device(world.device if world.active and world.device is not None else device)
-    model.to(target)
-    loss.to(target)
-    history = History(loss_name=type(loss).__name__, device=f"{target} ({reason})" + world.describe())
-    max_seq_length = max_seq_length or model.max_seq_length
-    tokens = TokenizedColumns.build(model, dataset, detection.input_columns, detection.label_column, max_seq_length)
-    pad_id = model.tokenizer.pad_token_id or 0
-
     sampler_name = choose_sampler(detection.format.key) if sampler == "auto" else sampler
-    if sampler_name not in SAMPLERS:
-        raise ValueError(f"sampler must be 'auto' or one of {sorted(SAMPLERS)}, got {sampler!r}.")
     global_batch = batch_size * world.size
+    # Read once: the samplers need the texts and labels now (to refuse data that gives no batch), tokenizing later.
+    texts = [list(dataset[column]) for column in detection.input_columns]
+    row_texts = list(zip(*texts))
+    labels = list(dataset[detection.label_column]) if detection.label_column else None
 
     def epoch_batches(epoch: int) -> list[list[int]]:
         make = SAMPLERS[sampler_name]
         if sampler_name == "no-duplicates":
-            batches = make([tokens.row_texts(i) for i in range(len(tokens))], global_batch, seed=seed + epoch)
+            batches = make(row_texts, global_batch, seed=seed + epoch)
         elif sampler_name == "group-by-label":
-            batches = make(tokens.labels, global_batch, seed=seed + epoch)
+            batches = make(labels, global_batch, seed=seed + epoch)
         else:
-            batches = make(len(tokens), global_batch, seed=seed + epoch)
+            batches = make(len(row_texts), global_batch, seed=seed + epoch)
         # Every process needs a full share; a short last batch would leave one with nothing.
         return [b for b in batches if len(b) >= 2 * world.size] if world.active else [b for b in batches if len(b) >= 2]
 
-    total_steps = steps if steps is not None else epochs * len(epoch_batches(0))
-    if total_steps < 1:
-        raise TrainingError(f"Nothing to train: {len(dataset)} rows give no batch of {global_batch} (need at least 2 rows).")
-
-    frozen = None
+    first_epoch = epoch_batches(0)
+    if not first_epoch:
+        raise TrainingError(
+            f"Nothing to train: {len(dataset)} row(s) give no batch of at least {2 * world.size} rows with the "
+            f"{sampler_name} sampler (batch_size={batch_size}). Add rows: a step needs at least 2."
+        )
     if freeze_encoder:
         try:
-            frozen = FrozenEncoderCache.build(model, loss, tokens, pad_id, target, batch_size=64)
+            refuse_unsupported(loss)
         except ValueError as error:
             raise TrainingError(str(error)) from None
-        parameters = list(model.head.parameters()) + _loss_only_parameters(loss, model)
-    else:
-        parameters = list(model.parameters()) + _loss_only_parameters(loss, model)
-    world.enable_gathering(loss)
-    optimizer = _adamw([p for p in parameters if p.requires_grad], lr=lr, weight_decay=weight_decay)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
+    total_steps = steps if steps is not None else epochs * len(first_epoch)
     autocast = _autocast(target, mixed_precision)
-    scaler = torch.amp.GradScaler("cuda") if autocast is not None and autocast[1] == torch.float16 else None
+    history = History(loss_name=type(loss).__name__, device=f"{target} ({reason})" + world.describe())
     history.config = {
         "steps": total_steps, "batch_size": batch_size, "lr": lr, "warmup_ratio": warmup_ratio, "seed": seed,
         "sampler": sampler_name, "max_seq_length": max_seq_length, "freeze_encoder": freeze_encoder,
@@ -160,61 +164,91 @@ def train(
         "mixed_precision": str(autocast[1]).removeprefix("torch.") if autocast else "fp32",
     }
 
-    plain = embeds_plainly(loss)
-    model.train()
-    loss.train()
-    start = time.perf_counter()
-    if evaluator is not None:
-        _evaluate(evaluator, model, history, step=0)
-    bar = tqdm(total=total_steps, desc=f"train {history.loss_name}", disable=not progress or not world.is_main)
-    step, epoch, batches = 0, 0, []
-    history.stopped = "running"
+    # From here on nothing is lost: an interrupt returns the History, an exception carries it (error.history),
+    # and the model keeps the weights of every step applied.
+    frozen, bar, step = None, None, 0
     try:
-        while step < total_steps:
-            if not batches:
-                batches = epoch_batches(epoch)
-                epoch += 1
-            rows = world.share(batches.pop(0))
-            labels = label_tensor(tokens.labels, rows, target)
-            with torch.autocast(target.type, dtype=autocast[1]) if autocast else contextlib.nullcontext():
-                value = step_loss(model, loss, tokens, rows, labels, pad_id, target, plain=plain, frozen=frozen)
-            reported = world.mean(value.detach().float())
-            if not torch.isfinite(reported):
-                history.stopped = "diverged"
-                raise TrainingError(_explain_divergence(step + 1, reported.item(), lr, loss), history)
-            optimizer.zero_grad(set_to_none=True)
-            (scaler.scale(value) if scaler else value).backward()
-            world.average_gradients(parameters)
-            if scaler:
-                scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
-            scaler.step(optimizer) if scaler else optimizer.step()
-            if scaler:
-                scaler.update()
-            scheduler.step()
-            step += 1
-            history.record(step, reported.item(), scheduler.get_last_lr()[0], time.perf_counter() - start)
-            bar.update(1)
-            bar.set_postfix(loss=f"{reported.item():.4f}")
-            if evaluator is not None and eval_every and step % eval_every == 0 and step < total_steps:
-                _evaluate(evaluator, model, history, step)
-            for callback in callbacks or ():
-                callback(step, history)
-            if stop_event is not None and stop_event.is_set():
-                history.stopped = "stopped"
-                break
+        _seed_everything(seed)
+        model.to(target)
+        loss.to(target)
+        tokens = TokenizedColumns.build(model, dataset, detection.input_columns, detection.label_column, max_seq_length,
+                                        texts=texts, labels=labels)
+        pad_id = model.tokenizer.pad_token_id or 0
+        if freeze_encoder:
+            frozen = FrozenEncoderCache.build(model, loss, tokens, pad_id, target, batch_size=64)
+            parameters = list(model.head.parameters()) + _loss_only_parameters(loss, model)
         else:
-            history.stopped = "completed"
-    except KeyboardInterrupt:
+            parameters = list(model.parameters()) + _loss_only_parameters(loss, model)
+        world.enable_gathering(loss)
+        optimizer = _adamw([p for p in parameters if p.requires_grad], lr=lr, weight_decay=weight_decay)
+        scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
+        scaler = torch.amp.GradScaler("cuda") if autocast is not None and autocast[1] == torch.float16 else None
+
+        plain = embeds_plainly(loss)
+        model.train()
+        loss.train()
+        start = time.perf_counter()
+        if evaluator is not None:
+            _evaluate(evaluator, model, history, step=0)
+        bar = tqdm(total=total_steps, desc=f"train {history.loss_name}", disable=not progress or not world.is_main)
+        epoch, batches = 1, first_epoch
+        history.stopped = "running"
+        try:
+            while step < total_steps:
+                if not batches:
+                    batches = epoch_batches(epoch)
+                    epoch += 1
+                rows = world.share(batches.pop(0))
+                batch_labels = label_tensor(tokens.labels, rows, target)
+                with torch.autocast(target.type, dtype=autocast[1]) if autocast else contextlib.nullcontext():
+                    value = step_loss(model, loss, tokens, rows, batch_labels, pad_id, target, plain=plain,
+                                      frozen=frozen)
+                reported = world.mean(value.detach().float())
+                if not torch.isfinite(reported):
+                    history.stopped = "diverged"
+                    cause = explain_divergence(step + 1, reported.item(), lr, loss, parameters, batch_labels)
+                    raise TrainingError(cause, history)
+                optimizer.zero_grad(set_to_none=True)
+                (scaler.scale(value) if scaler else value).backward()
+                world.average_gradients(parameters)
+                if scaler:
+                    scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
+                scaler.step(optimizer) if scaler else optimizer.step()
+                if scaler:
+                    scaler.update()
+                scheduler.step()
+                step += 1
+                history.record(step, reported.item(), scheduler.get_last_lr()[0], time.perf_counter() - start)
+                bar.update(1)
+                bar.set_postfix(loss=f"{reported.item():.4f}")
+                if evaluator is not None and eval_every and step % eval_every == 0 and step < total_steps:
+                    _evaluate(evaluator, model, history, step)
+                for callback in callbacks:
+                    callback(step, history)
+                if stop_event is not None and stop_event.is_set():
+                    history.stopped = "stopped"
+                    break
+            else:
+                history.stopped = "completed"
+        except KeyboardInterrupt:
+            history.stopped = "interrupted"  # the steps so far are kept, and evaluated below
+        if evaluator is not None and history.steps and history.evaluations[-1]["step"] != step:
+            _evaluate(evaluator, model, history, step)
+    except KeyboardInterrupt:  # before the first step, or during the final evaluation
         history.stopped = "interrupted"
+    except BaseException as error:
+        if history.stopped != "diverged":
+            history.stopped = "failed"
+        attach_history(error, history, total_steps)
+        raise
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         model.eval()
         loss.eval()
         if frozen is not None:
             frozen.release()
-    if evaluator is not None and history.steps and history.stopped != "diverged" and history.evaluations[-1]["step"] != step:
-        _evaluate(evaluator, model, history, step)
     return history
 
 
@@ -274,27 +308,3 @@ def _evaluate(evaluator, model: nn.Module, history: History, step: int) -> None:
         metrics = evaluator(model)
     model.train(was_training)
     history.evaluations.append({"step": step, **{k: float(v) for k, v in dict(metrics).items()}})
-
-
-def _explain_mismatch(report, loss: nn.Module) -> str:
-    lines = [str(report)]
-    detection = report.detection
-    if detection is not None:
-        paths = reachable(detection.format)
-        for fmt in getattr(loss, "formats", ()):
-            if fmt.key in paths and paths[fmt.key]:
-                chain = " then ".join(f"lossbook.convert.{conv.name}" for conv in paths[fmt.key])
-                lines.append(f"To train {type(loss).__name__} on this data, convert it with {chain}.")
-                break
-        else:
-            lines.append("Pick a loss for this format: lossbook.table.losses_for(lossbook.detect_format(data).format).")
-    return "\n".join(lines)
-
-
-def _explain_divergence(step: int, value: float, lr: float, loss: nn.Module) -> str:
-    scale = getattr(loss, "scale", None)
-    causes = [f"the learning rate ({lr:g}) is too high for this model; try 10x lower"]
-    if scale is not None and scale > 50:
-        causes.append(f"the loss's scale ({scale:g}) is large: logits overflow; try the default 20")
-    causes.append("the data holds extreme labels (check it with lossbook.check)")
-    return f"The loss became {value} at step {step}; training stopped before applying that step. Likely causes: " + "; ".join(causes) + "."

@@ -151,7 +151,12 @@ def test_mini_batches_hold_texts_of_similar_length(tiny):
     widths = []
     loss = CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=2)
     original = loss.embed_minibatch
-    loss.embed_minibatch = lambda f, b, e: widths.append(slice_features(f, b, e)["input_ids"].shape[1]) or original(f, b, e)
+    # Keyword-only, with sentence-transformers' names (sentence_feature, begin, end, ...).
+    def embed_minibatch(**kw):
+        widths.append(slice_features(kw["sentence_feature"], kw["begin"], kw["end"])["input_ids"].shape[1])
+        return original(**kw)
+
+    loss.embed_minibatch = embed_minibatch
     features = make_features(tiny, texts, list(reversed(texts)))
     padded_width = features[0]["input_ids"].shape[1]
     value = loss(features, None)

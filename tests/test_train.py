@@ -123,7 +123,8 @@ def test_nan_loss_names_the_step_and_a_cause():
     model = tiny_model(seed=0)
     with torch.no_grad():
         model.transformer.embeddings.word_embeddings.weight.fill_(float("nan"))
-    with pytest.raises(TrainingError, match=r"at step 1.*learning rate") as caught:
+    # At step 1 no update has been applied yet: the cause named is the weights, not the learning rate (issue #13).
+    with pytest.raises(TrainingError, match=r"at step 1.*weights already hold NaN.*before training started") as caught:
         train(model, losses.CoSENTLoss(model), _rows("stsb"), steps=5, batch_size=8, progress=False)
     assert caught.value.history.stopped == "diverged" and caught.value.history.losses == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datasets
 
 from lossbook.convert.registry import ConversionError, converter, require_format, rng
+from lossbook.validate import number, whole_number
 
 __all__ = ["add_deletion_noise", "anchor_pairs_to_sentences", "delete_words", "sentences_to_anchor_pairs"]
 
@@ -24,6 +25,7 @@ def add_deletion_noise(data, *, del_ratio: float = 0.6, seed: int = 0) -> datase
 
     One pair per sentence. Words are split on white space; at least one word is always kept.
     """
+    number(del_ratio, "del_ratio", fix="The share of words deleted, in [0, 1), e.g. 0.6.")
     if not 0.0 <= del_ratio < 1.0:
         raise ConversionError(f"del_ratio must be in [0, 1), got {del_ratio}.")
     dataset, inputs, _ = require_format(data, "sentences", "add_deletion_noise")
@@ -40,6 +42,7 @@ def sentences_to_anchor_pairs(data, *, pos_neg_ratio: int = 8, seed: int = 0) ->
     a random different sentence (a negative). ContrastiveTensionLoss reads the label from whether the
     two texts are identical. One row per sentence, in a shuffled order.
     """
+    whole_number(pos_neg_ratio, "pos_neg_ratio", minimum=0)
     if pos_neg_ratio < 1:
         raise ConversionError(f"pos_neg_ratio must be >= 1, got {pos_neg_ratio}.")
     dataset, inputs, _ = require_format(data, "sentences", "sentences_to_anchor_pairs")

@@ -10,13 +10,14 @@ import datasets
 import torch
 
 from lossbook.convert.registry import ConversionError, converter, require_format
+from lossbook.validate import model_with_encode, number, whole_number
 
 __all__ = ["add_teacher_embeddings", "add_teacher_margins", "add_teacher_scores", "mine_hard_negatives"]
 
 
-def _encode(model, texts: list[str], batch_size: int) -> torch.Tensor:
-    if not hasattr(model, "encode"):
-        raise TypeError(f"Expected a model with .encode(texts) (lossbook.load_model() or a SentenceTransformer), got {type(model).__name__}.")
+def _encode(model, texts: list[str], batch_size: int, where: str) -> torch.Tensor:
+    model_with_encode(model, where)  # a model *name* is a str, and a str has an .encode() too
+    whole_number(batch_size, "batch_size", fix="Texts per forward pass of the model, e.g. 32.")
     embeddings = model.encode(texts, batch_size=batch_size, convert_to_tensor=True) if _is_sentence_transformer(model) \
         else model.encode(texts, batch_size=batch_size)
     return torch.as_tensor(embeddings).float().cpu()
@@ -33,15 +34,19 @@ def _normalized(embeddings: torch.Tensor) -> torch.Tensor:
 def _mine(data, model, *, num_negatives: int, range_min: int, range_max: int, margin: float | None,
           batch_size: int, name: str):
     dataset, inputs, _ = require_format(data, "pair", name)
+    for value, argument in ((num_negatives, "num_negatives"), (range_min, "range_min"), (range_max, "range_max")):
+        whole_number(value, argument, minimum=0)
+    if margin is not None:
+        number(margin, "margin", fix="How much less similar than the positive a negative must be, e.g. 0.1, or None.")
     if num_negatives < 1 or range_min < 0 or range_max <= range_min:
         raise ConversionError(f"{name}: need num_negatives >= 1 and 0 <= range_min < range_max, got {num_negatives}, {range_min}, {range_max}.")
     anchors, positives = list(dataset[inputs[0]]), list(dataset[inputs[1]])
     corpus = list(dict.fromkeys(positives))
     if len(corpus) <= num_negatives:
         raise ConversionError(f"{name}: the {len(corpus)} distinct positives are too few to draw {num_negatives} negative(s) per anchor.")
-    anchor_embeddings = _normalized(_encode(model, anchors, batch_size))
-    corpus_embeddings = _normalized(_encode(model, corpus, batch_size))
-    positive_embeddings = _normalized(_encode(model, positives, batch_size))
+    anchor_embeddings = _normalized(_encode(model, anchors, batch_size, name))
+    corpus_embeddings = _normalized(_encode(model, corpus, batch_size, name))
+    positive_embeddings = _normalized(_encode(model, positives, batch_size, name))
     similarities = anchor_embeddings @ corpus_embeddings.T
     positive_similarity = (anchor_embeddings * positive_embeddings).sum(-1)
     rows = []
@@ -112,13 +117,13 @@ def add_teacher_embeddings(data, teacher, *, batch_size: int = 32) -> datasets.D
     if label_column_of(dataset.column_names):
         raise ConversionError(f"add_teacher_embeddings: the data already has a label column ({dataset.column_names}); drop it first.")
     first = dataset.column_names[0]
-    embeddings = _encode(teacher, list(dataset[first]), batch_size)
+    embeddings = _encode(teacher, list(dataset[first]), batch_size, "add_teacher_embeddings")
     return dataset.add_column("label", embeddings.tolist())
 
 
-def _teacher_scores(dataset: datasets.Dataset, inputs: list[str], teacher, batch_size: int) -> torch.Tensor:
-    queries = _encode(teacher, list(dataset[inputs[0]]), batch_size)
-    scores = [(queries * _encode(teacher, list(dataset[column]), batch_size)).sum(-1) for column in inputs[1:]]
+def _teacher_scores(dataset: datasets.Dataset, inputs: list[str], teacher, batch_size: int, where: str) -> torch.Tensor:
+    queries = _encode(teacher, list(dataset[inputs[0]]), batch_size, where)
+    scores = [(queries * _encode(teacher, list(dataset[column]), batch_size, where)).sum(-1) for column in inputs[1:]]
     return torch.stack(scores, dim=1)  # (rows, candidates): dot products, as MarginMSE/DistillKLDiv use
 
 
@@ -135,7 +140,7 @@ def add_teacher_margins(data, teacher, *, batch_size: int = 32) -> datasets.Data
     detection = detect_format(dataset)
     if detection.format.key not in ("triplet", "n-tuple"):
         raise ConversionError(f"add_teacher_margins reads triplets or n-tuples, but the data is '{detection.format.title}'.")
-    scores = _teacher_scores(dataset, detection.input_columns, teacher, batch_size)
+    scores = _teacher_scores(dataset, detection.input_columns, teacher, batch_size, "add_teacher_margins")
     margins = scores[:, :1] - scores[:, 1:]
     label = margins[:, 0].tolist() if margins.shape[1] == 1 else margins.tolist()
     return dataset.add_column("label", label)
@@ -150,5 +155,5 @@ def add_teacher_scores(data, teacher, *, batch_size: int = 32) -> datasets.Datas
     detection = detect_format(dataset)
     if detection.format.key not in ("triplet", "n-tuple"):
         raise ConversionError(f"add_teacher_scores reads triplets or n-tuples, but the data is '{detection.format.title}'.")
-    scores = _teacher_scores(dataset, detection.input_columns, teacher, batch_size)
+    scores = _teacher_scores(dataset, detection.input_columns, teacher, batch_size, "add_teacher_scores")
     return dataset.add_column("label", scores.tolist())

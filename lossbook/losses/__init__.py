@@ -8,7 +8,7 @@ The order below is the order of the loss table: in-batch ranking, scored pairs, 
 triplets, unsupervised, distillation, regularisation, modifiers.
 """
 
-from lossbook.losses.base import EmbeddingLoss, LossInputError
+from lossbook.losses.base import EmbeddingLoss, LossInputError, UnsupportedModelError
 from lossbook.losses.batch_triplets import (
     BatchAllTripletLoss,
     BatchHardSoftMarginTripletLoss,
@@ -79,6 +79,7 @@ __all__ = [
     "LossInputError",
     "SiameseDistanceMetric",
     "TripletDistanceMetric",
+    "UnsupportedModelError",
     "cos_sim",
     "dot_score",
     "pairwise_angle_sim",

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss
+from lossbook.losses.base import EmbeddingLoss, UnsupportedModelError
 from lossbook.losses.modifiers import MatryoshkaLoss, as_scalar, replaced_forward, uses_gradient_cache, works_on_embeddings
 
 __all__ = ["AdaptiveLayerLoss", "Matryoshka2dLoss"]
@@ -43,17 +43,12 @@ class _LayerAccess:
     the way the model pools its last one.
     """
 
-    def __init__(self, model: nn.Module) -> None:
-        self.model = model
+    def __init__(self, source: nn.Module) -> None:
+        self.source = source  # the model as the loss holds it (maybe wrapped), to notice when it is swapped
+        self.model = model = _unwrapped(source)
         self.lossbook = "output_all_layers" in inspect.signature(model.forward).parameters
-        if not self.lossbook:
-            first = next(iter(model.children()), None)
-            self.encoder = getattr(first, "auto_model", None) or getattr(first, "model", None)
-            if self.encoder is None or not hasattr(self.encoder, "config"):
-                raise TypeError(
-                    f"AdaptiveLayerLoss needs a model whose layers it can read: a lossbook EmbeddingModel or a "
-                    f"SentenceTransformer starting with a Transformer module; got {type(model).__name__}."
-                )
+        # A SentenceTransformer: its first module's transformers model (unwrapping made sure there is one).
+        self.encoder = None if self.lossbook else _transformer_of(model)
 
     def full(self, forward: Callable, features: dict[str, Tensor]) -> dict[str, Tensor]:
         if self.lossbook:
@@ -79,6 +74,40 @@ class _LayerAccess:
         for module in list(self.model.children())[1:]:
             output = module(output)
         return output
+
+
+def _transformer_of(model: nn.Module):
+    """The transformers model inside a SentenceTransformer's first (Transformer) module, or None."""
+    first = next(iter(model.children()), None)
+    encoder = getattr(first, "auto_model", None) or getattr(first, "model", None)
+    return encoder if hasattr(encoder, "config") else None
+
+
+def _readable(model: nn.Module) -> bool:
+    forward = getattr(model, "forward", None)
+    try:
+        if forward is not None and "output_all_layers" in inspect.signature(forward).parameters:
+            return True
+    except (TypeError, ValueError):
+        pass
+    return type(model).__module__.startswith("sentence_transformers") and _transformer_of(model) is not None
+
+
+def _unwrapped(model: nn.Module) -> nn.Module:
+    """The model inside DistributedDataParallel (``.module``) or torch.compile (``._orig_mod``), as in the reference."""
+    inner = model
+    while not _readable(inner):
+        if hasattr(inner, "_orig_mod"):
+            inner = inner._orig_mod
+        elif isinstance(getattr(inner, "module", None), nn.Module):
+            inner = inner.module
+        else:
+            raise UnsupportedModelError(
+                "AdaptiveLayerLoss needs a model whose layers it can read: a lossbook EmbeddingModel or a "
+                "SentenceTransformer starting with a Transformer module, possibly inside DistributedDataParallel or "
+                f"torch.compile; could not unwrap {type(model).__name__} to one (stopped at {type(inner).__name__})."
+            )
+    return inner
 
 
 class _LayerForward:
@@ -152,6 +181,9 @@ class AdaptiveLayerLoss(EmbeddingLoss):
     Notes:
         * "Prior layers" include the embedding layer's output (index 0) and exclude the last layer,
           exactly as sentence-transformers counts them.
+        * The layers are read from ``loss.model`` as it is at each step, so a trainer may swap it
+          (``model_init``) or wrap it (DistributedDataParallel, torch.compile), as with the reference; a
+          wrapper it cannot see through raises an ``UnsupportedModelError`` (a ValueError and a TypeError).
         * A lossbook model is run once per column with ``output_all_layers=True``; every layer is then
           pooled from those hidden states. Inner losses that need token ids (e.g.
           DenoisingAutoEncoderLoss) see the layer's embedding in place of ``model(features)``.
@@ -194,7 +226,7 @@ class AdaptiveLayerLoss(EmbeddingLoss):
         self.kl_div_weight = kl_div_weight
         self.kl_temperature = kl_temperature
         self.layer_weighting = layer_weighting
-        self.access = _LayerAccess(model)
+        self._access = _LayerAccess(model)  # reading the layers is checked now, not at the first step
         wrapped = getattr(loss, "loss", None)  # e.g. the loss inside a MatryoshkaLoss
         if uses_gradient_cache(loss) or (isinstance(wrapped, nn.Module) and uses_gradient_cache(wrapped)):
             warnings.warn(
@@ -202,6 +234,17 @@ class AdaptiveLayerLoss(EmbeddingLoss):
                 "GradCache's memory saving does not apply here (values and gradients are still exact).",
                 stacklevel=2,
             )
+
+    @property
+    def access(self) -> _LayerAccess:
+        """How to read the layers of ``self.model``, the model as it is *now*.
+
+        A trainer may swap ``loss.model`` after construction (sentence-transformers' ``model_init``, or a
+        DistributedDataParallel wrapper); the layer reader follows it, as the reference's does.
+        """
+        if self._access.source is not self.model:
+            self._access = _LayerAccess(self.model)
+        return self._access
 
     def get_layer_weight(self, layer_idx: int) -> float:
         if callable(self.layer_weighting):
@@ -244,21 +287,23 @@ class AdaptiveLayerLoss(EmbeddingLoss):
         return total
 
     def _forward_on_embeddings(self, sentence_features: list[dict[str, Tensor]], labels: Tensor | None) -> Tensor:
-        forward = self.model.forward
-        outputs = [self.access.full(forward, features) for features in sentence_features]
+        access, forward = self.access, self.model.forward
+        outputs = [access.full(forward, features) for features in sentence_features]
         final = [output["sentence_embedding"] for output in outputs]
         final_value = self.loss.compute_loss_from_embeddings(final, labels)
         layers = self.sampled_layers(len(sentence_features[0]["all_layer_embeddings"]) - 1)
 
         def run_layer(index: int) -> tuple[Tensor, Tensor]:
-            embeddings = [self.access.layer(features, index)["sentence_embedding"] for features in sentence_features]
+            embeddings = [access.layer(features, index)["sentence_embedding"] for features in sentence_features]
             return self.loss.compute_loss_from_embeddings(embeddings, labels), torch.cat(embeddings)
 
         terms = ((index, lambda index=index: run_layer(index)) for index in layers)
         return self._combine(final_value, torch.cat(final), terms, len(layers))
 
     def _forward_through_model(self, sentence_features: list[dict[str, Tensor]], labels: Tensor | None) -> Tensor:
-        with replaced_forward(self.model, lambda forward: _LayerForward(self.access, forward)) as layer_forward:
+        access = self.access
+        # The unwrapped model's forward is replaced: a wrapper (DDP) calls through to it.
+        with replaced_forward(access.model, lambda forward: _LayerForward(access, forward)) as layer_forward:
             final_value = self.loss(sentence_features, labels)
             final = layer_forward.take_recorded()
             layers = self.sampled_layers(layer_forward.num_hidden_states - 1)

@@ -22,11 +22,20 @@ from torch import Tensor, nn
 
 from lossbook.formats import Format
 
-__all__ = ["EmbeddingLoss", "LossInputError", "check_batch_size", "check_column_count", "check_labels_present"]
+__all__ = ["EmbeddingLoss", "LossInputError", "UnsupportedModelError", "check_batch_size", "check_column_count",
+           "check_labels_present"]
 
 
 class LossInputError(ValueError):
     """The batch does not fit the loss: wrong columns, labels or sizes. The message says how to fix it."""
+
+
+class UnsupportedModelError(TypeError, ValueError):
+    """The loss cannot work with this kind of model (no readable layers, no tokenizer, unsplittable inputs).
+
+    Both a ``TypeError`` (what lossbook raised before) and a ``ValueError`` (what sentence-transformers
+    raises for the same models), so code written against either library catches it.
+    """
 
 
 class EmbeddingLoss(nn.Module):

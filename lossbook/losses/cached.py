@@ -53,9 +53,10 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from lossbook.losses.base import EmbeddingLoss, LossInputError
+from lossbook.losses.base import EmbeddingLoss, LossInputError, UnsupportedModelError
 
-__all__ = ["CachedEmbeddingLoss", "RandomStateSnapshot", "minibatch_ranges", "slice_features"]
+__all__ = ["CachedEmbeddingLoss", "RandomStateSnapshot", "has_static_embedding_input", "minibatch_ranges",
+           "slice_features"]
 
 LossOnEmbeddings = Callable[[list[Tensor], "Tensor | None"], Tensor]
 
@@ -223,14 +224,26 @@ class CachedEmbeddingLoss(EmbeddingLoss):
     # Tests switch this off to show that without the replayed random state, dropout breaks the gradients.
     _replay_random_state: ClassVar[bool] = True
 
+    #: What to use instead with a model whose inputs cannot be cut into mini-batches (a StaticEmbedding).
+    uncached_alternative: ClassVar[str] = "the uncached version of this loss"
+
     def __init__(
         self,
         model: nn.Module,
         mini_batch_size: int = 32,
         mini_batch_num_tokens: int | None = None,
         show_progress_bar: bool = False,
+        *,
+        mini_batched: bool = True,
     ) -> None:
         super().__init__(model)
+        if mini_batched and has_static_embedding_input(model):
+            # As sentence-transformers: refused at construction, not at the first step.
+            raise UnsupportedModelError(
+                f"{type(self).__name__} is not compatible with a SentenceTransformer model based on a StaticEmbedding "
+                "(directly or behind a Router): its inputs are flattened (input_ids + offsets) and cannot be cut into "
+                f"mini-batches along a batch dimension. Use {self.uncached_alternative} instead."
+            )
         if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int) or mini_batch_size < 1:
             raise ValueError(f"mini_batch_size must be a positive int, got {mini_batch_size!r}.")
         if mini_batch_num_tokens is not None and (
@@ -250,8 +263,24 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         return _value_and_backward(self.compute_loss_from_embeddings, embeddings, labels)
 
     # -- the three steps -----------------------------------------------------------------------------
-    def embed_minibatch(self, features: dict[str, Any], begin: int, end: int) -> Tensor:
-        return self.model(slice_features(features, begin, end))["sentence_embedding"]
+    def embed_minibatch(self, *, sentence_feature: dict[str, Any], begin: int, end: int, with_grad: bool = False,
+                        copy_random_state: bool = False, random_state: RandomStateSnapshot | None = None,
+                        **_) -> Tensor:
+        """Rows ``begin:end`` of one column through the model: their ``(rows, dim)`` sentence embeddings.
+
+        Keyword-only, with sentence-transformers' names, so an override written for either library works
+        in both. Deliberate difference: the caller already holds the grad mode (``torch.no_grad`` in step 1,
+        enabled in the replay) and records and replays the random state itself, so ``with_grad``,
+        ``copy_random_state`` and ``random_state`` are information only and nothing but the embeddings is
+        returned. An override may return the reference's tuple ``(embeddings, random_state, ...)``: its
+        first item is used.
+        """
+        return self.model(slice_features(sentence_feature, begin, end))["sentence_embedding"]
+
+    def _embed_rows(self, features: dict[str, Any], begin: int, end: int, *, with_grad: bool) -> Tensor:
+        result = self.embed_minibatch(sentence_feature=features, begin=begin, end=end, with_grad=with_grad,
+                                      copy_random_state=False, random_state=None)
+        return result[0] if isinstance(result, tuple) else result
 
     def put_rows_back(self, orders: list[Tensor | None]) -> None:
         """Put any other per-row result of ``embed_without_grad`` back in row order (see CachedGISTEmbedLoss)."""
@@ -267,7 +296,7 @@ class CachedEmbeddingLoss(EmbeddingLoss):
             for begin, end in tqdm(column_ranges, desc="Embed mini-batches", disable=not self.show_progress_bar, leave=False):
                 states.append(RandomStateSnapshot(cuda_devices) if record_random_state else None)
                 with torch.no_grad():
-                    pieces.append(self.embed_minibatch(features, begin, end))
+                    pieces.append(self._embed_rows(features, begin, end, with_grad=False))
             embeddings.append(torch.cat(pieces))
             random_states.append(states)
         return embeddings, random_states
@@ -331,7 +360,7 @@ class CachedEmbeddingLoss(EmbeddingLoss):
             for features, column_ranges, states, grad in zip(sentence_features, ranges, random_states, cached_grads):
                 for (begin, end), state in zip(column_ranges, states):
                     with state if self._replay_random_state and state is not None else nullcontext():
-                        reps = self.embed_minibatch(features, begin, end)
+                        reps = self._embed_rows(features, begin, end, with_grad=True)
                     if not reps.requires_grad:  # a frozen encoder: nothing to train
                         continue
                     # Keep float64 when it is there, but never accumulate the surrogate in half precision.
@@ -340,6 +369,27 @@ class CachedEmbeddingLoss(EmbeddingLoss):
                         dtype = torch.float32
                     surrogate = torch.dot(reps.flatten().to(dtype), grad[begin:end].flatten().to(dtype))
                     (surrogate * grad_output.to(dtype)).backward()
+
+
+def has_static_embedding_input(model: Any) -> bool:
+    """Whether a SentenceTransformer embeds its inputs with a StaticEmbedding, directly or behind a Router.
+
+    As sentence-transformers' ``has_static_embedding_input``; False for lossbook models and anything else
+    (sentence-transformers is only imported when the model comes from it).
+    """
+    model = getattr(model, "_orig_mod", model)
+    if not type(model).__module__.startswith("sentence_transformers"):
+        return False
+    try:
+        from sentence_transformers.sentence_transformer.modules import Router, StaticEmbedding
+    except ImportError:  # older layouts
+        from sentence_transformers.models import Router, StaticEmbedding
+    try:
+        first = model[0]
+    except (TypeError, IndexError, KeyError):
+        return False
+    inputs = [route[0] for route in first.sub_modules.values()] if isinstance(first, Router) else [first]
+    return any(isinstance(module, StaticEmbedding) for module in inputs)
 
 
 def _value_and_backward(maths: LossOnEmbeddings, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:

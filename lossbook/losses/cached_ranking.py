@@ -80,6 +80,7 @@ class CachedMultipleNegativesRankingLoss(RankingMaths, CachedEmbeddingLoss):
 
     formats = (FORMATS["pair"], FORMATS["triplet"], FORMATS["n-tuple"])
     commonly_used = (FORMATS["pair"], FORMATS["triplet"])
+    uncached_alternative = "MultipleNegativesRankingLoss"
 
     def __init__(
         self,
@@ -169,6 +170,7 @@ class CachedMultipleNegativesSymmetricRankingLoss(CachedMultipleNegativesRanking
 
     # Deprecated in sentence-transformers: listed in the table, but not recommended.
     commonly_used = ()
+    uncached_alternative = "MultipleNegativesSymmetricRankingLoss"
 
     def __init__(
         self,

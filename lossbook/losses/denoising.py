@@ -201,6 +201,16 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
             if not _share_encoder_weights(encoder, self.decoder):
                 logger.warning("No encoder weight matched a decoder weight: are they the same architecture?")
 
+    @property
+    def encoder(self) -> nn.Module:
+        """sentence-transformers' name for the model being trained: the same module as ``self.model``."""
+        return self.model
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # One module under two names: setting ``encoder`` (as code written for the reference does) sets ``model``,
+        # so the two can never drift apart (nn.Module would otherwise register a second, separate submodule).
+        super().__setattr__("model" if name == "encoder" else name, value)
+
     def retokenize(self, features: dict[str, Tensor]) -> dict[str, Tensor]:
         """Re-tokenize the original sentences with the decoder's tokenizer (untied decoders only)."""
         texts = self.tokenizer_encoder.batch_decode(features["input_ids"], skip_special_tokens=True,

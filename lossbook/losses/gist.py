@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError, check_column_count
+from lossbook.losses.base import EmbeddingLoss, LossInputError, UnsupportedModelError, check_column_count
 from lossbook.losses.cached import CachedEmbeddingLoss, rows_back, slice_features
 from lossbook.losses.distributed import all_gather_with_grad, distributed_rank
 from lossbook.losses.ranking import PAIRS_HINT, check_in_batch_columns
@@ -57,7 +57,7 @@ class GuidedMaths:
         if model is not None and guide is not None:
             for role, module in (("model", model), ("guide", guide)):
                 if not isinstance(getattr(module, "tokenizer", None), PreTrainedTokenizerBase):
-                    raise TypeError(
+                    raise UnsupportedModelError(
                         f"{type(self).__name__}: the {role} needs a transformers tokenizer (a `tokenizer` attribute), "
                         f"got {type(getattr(module, 'tokenizer', None)).__name__}."
                     )
@@ -296,6 +296,7 @@ class CachedGISTEmbedLoss(GuidedMaths, CachedEmbeddingLoss):
     formats = (FORMATS["pair"], FORMATS["triplet"], FORMATS["n-tuple"])
     max_columns = None
     column_hint = PAIRS_HINT
+    uncached_alternative = "GISTEmbedLoss"
 
     def __init__(
         self,

@@ -78,6 +78,7 @@ class MegaBatchMarginLoss(CachedEmbeddingLoss):
     """
 
     formats = (FORMATS["pair"],)
+    uncached_alternative = "use_mini_batched_version=False (the same loss, embedded in one pass)"
 
     def __init__(
         self,
@@ -89,7 +90,8 @@ class MegaBatchMarginLoss(CachedEmbeddingLoss):
         mini_batch_num_tokens: int | None = None,
         show_progress_bar: bool = False,
     ) -> None:
-        super().__init__(model, mini_batch_size, mini_batch_num_tokens, show_progress_bar)
+        super().__init__(model, mini_batch_size, mini_batch_num_tokens, show_progress_bar,
+                         mini_batched=use_mini_batched_version)
         self.positive_margin = positive_margin
         self.negative_margin = negative_margin
         self.use_mini_batched_version = use_mini_batched_version

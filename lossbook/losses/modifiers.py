@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import logging
 import random
+import warnings
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -147,6 +148,8 @@ class MatryoshkaLoss(EmbeddingLoss):
         * With a cached loss (e.g. :class:`CachedMultipleNegativesRankingLoss`) the truncation happens
           on the cached mini-batch embeddings: the result equals Matryoshka over the uncached loss.
         * Each column is encoded once, whatever the number of dims.
+        * A dim listed twice is trained twice per step (its weight doubled), as in sentence-transformers;
+          lossbook warns when it sees one.
         * Losses that compare against their own full-size copy of the model or decode from the
           embedding (ContrastiveTension*, DenoisingAutoEncoderLoss) cannot be truncated and are refused.
 
@@ -176,6 +179,16 @@ class MatryoshkaLoss(EmbeddingLoss):
             raise ValueError("matryoshka_dims must hold at least one dimension, e.g. [384, 256, 128, 64].")
         if any(isinstance(d, bool) or not isinstance(d, int) or d <= 0 for d in matryoshka_dims):
             raise ValueError(f"Every entry of matryoshka_dims must be a positive int; got {list(matryoshka_dims)}.")
+        repeated = sorted({d for d in matryoshka_dims if list(matryoshka_dims).count(d) > 1})
+        if repeated:
+            # Kept, as in sentence-transformers: each repeat is one more term of the sum (a doubled weight).
+            warnings.warn(
+                f"matryoshka_dims {list(matryoshka_dims)} repeat {repeated}: each repeat adds the loss at that dim "
+                "once more per step (as in sentence-transformers), i.e. weighs it double. Remove the repeat, and "
+                "set matryoshka_weights to weigh a dim more.",
+                UserWarning,
+                stacklevel=2,
+            )
         if matryoshka_weights is None:
             matryoshka_weights = [1] * len(matryoshka_dims)
         elif len(matryoshka_weights) != len(matryoshka_dims):

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from lossbook.formats import FORMATS
 from lossbook.losses.base import EmbeddingLoss, check_column_count, check_labels_present, LossInputError
 from lossbook.losses.pairwise import pairwise_angle_sim, pairwise_cos_sim
+from lossbook.losses.similarity import similarity_name
 
 __all__ = ["AnglELoss", "CoSENTLoss", "CosineSimilarityLoss"]
 
@@ -209,7 +210,7 @@ class CoSENTLoss(EmbeddingLoss):
         return torch.logsumexp(torch.cat((scores.new_zeros(1), per_pair)), dim=0)
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"scale": self.scale, "similarity_fct": getattr(self.similarity_fct, "__name__", repr(self.similarity_fct))}
+        return {"scale": self.scale, "similarity_fct": similarity_name(self.similarity_fct)}
 
     @property
     def citation(self) -> str:

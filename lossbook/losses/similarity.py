@@ -8,6 +8,7 @@ float32 (rounding the scores to fp16 would create spurious ties between nearby s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -56,5 +57,18 @@ def dot_score(a: Any, b: Any) -> Tensor:
 
 
 def similarity_name(similarity_fct: Callable) -> str:
-    """How a loss's config dict names its similarity function (``"cos_sim"``, ``"dot_score"``, ...)."""
-    return getattr(similarity_fct, "__name__", type(similarity_fct).__name__)
+    """How a loss's config dict (and so a model card) names its similarity function (``"cos_sim"``, ...).
+
+    As sentence-transformers' ``similarity_fct_name``: a ``functools.partial`` shows its function and
+    keywords (``"cos_sim"``, ``"dot_score(scale=2)"``), not ``"partial"``; an object with a
+    ``get_config_dict`` shows its settings.
+    """
+    if isinstance(similarity_fct, functools.partial):
+        name = similarity_name(similarity_fct.func)
+        keywords = ", ".join(f"{key}={value!r}" for key, value in similarity_fct.keywords.items())
+        return f"{name}({keywords})" if keywords else name
+    name = getattr(similarity_fct, "__name__", type(similarity_fct).__name__)
+    config = getattr(similarity_fct, "get_config_dict", None)
+    if callable(config):
+        return f"{name}({', '.join(f'{key}={value!r}' for key, value in config().items())})"
+    return name

@@ -40,6 +40,9 @@ def _embeddings(obj, texts=None, dim=None) -> np.ndarray:
 
     ``dim`` keeps the first ``dim`` components and re-normalises, as ``EmbeddingModel.encode(dim=)`` does.
     """
+    if isinstance(obj, (str, bytes)):  # a model *name*: a str has an .encode() too, which would fail obscurely
+        raise TypeError(f"Expected a loaded model or (N, dim) embeddings, got the string {obj!r}; load the model "
+                        f"first: model = lossbook.load_model({obj!r}).")
     if hasattr(obj, "encode"):
         if texts is None:
             raise ValueError("Give the texts to encode with the model (or pass embeddings instead of a model).")

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from lossbook.plots._common import _array, _axes, _number
+from lossbook.validate import whole_number
 
 
 # -- loss curves -------------------------------------------------------------------------------
@@ -30,12 +31,24 @@ def loss_curves(histories, *, ax=None, smooth: int | str | None = "auto", title:
             50); ``None``/``0``/``1`` draws the raw line only.
     Legend entries are each run's ``History.name`` (``"run i"`` when it has none).
     """
+    if histories is None or isinstance(histories, (str, bytes)):
+        raise TypeError(
+            "loss_curves takes a History (from lossbook.train), a list of them, a list of losses, or "
+            f"{{name: History}}; got {type(histories).__name__}."
+        )
     if isinstance(histories, Mapping):
         runs = list(histories.items())
-    elif hasattr(histories, "losses") or np.ndim(histories) == 1 and not hasattr(histories[0], "losses"):
-        runs = [(None, histories)]  # one History, or one list of losses
+    elif hasattr(histories, "losses"):
+        runs = [(None, histories)]
+    elif len(histories) == 0:
+        runs = []  # nothing recorded yet (e.g. history.losses before the first step): an empty plot says so
+    elif np.ndim(histories) == 1 and not hasattr(histories[0], "losses"):
+        runs = [(None, histories)]  # one list of losses
     else:
         runs = [(None, h) for h in histories]
+    if smooth not in ("auto", None):
+        whole_number(smooth, "smooth", minimum=0,
+                     fix='Pass a window in steps (e.g. 20), "auto", or None for the raw line.')
     fig, ax = _axes(ax)
     drawn = 0
     for i, (name, run) in enumerate(runs):
@@ -47,7 +60,7 @@ def loss_curves(histories, *, ax=None, smooth: int | str | None = "auto", title:
         window = max(1, min(50, len(losses) // 10)) if smooth == "auto" else int(smooth or 1)
         color = f"C{i % 10}"
         stopped = getattr(run, "stopped", "")
-        label = name + (f" ({stopped})" if stopped in ("diverged", "interrupted", "stopped") else "")
+        label = name + (f" ({stopped})" if stopped in ("diverged", "interrupted", "stopped", "failed") else "")
         if window > 1:
             ax.plot(steps, losses, color=color, alpha=0.25, linewidth=1)
             ax.plot(steps, _moving_average(losses, window), color=color, linewidth=2, label=f"{label}, mean of {window}")
@@ -60,7 +73,7 @@ def loss_curves(histories, *, ax=None, smooth: int | str | None = "auto", title:
         ax.legend()
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")
-    ax.set_title(title or ("Training loss" if len(runs) == 1 else f"Training loss of {len(runs)} runs"))
+    ax.set_title(title or ("Training loss" if len(runs) <= 1 else f"Training loss of {len(runs)} runs"))
     ax.grid(alpha=0.3)
     return fig
 
@@ -79,6 +92,9 @@ def loss_comparison_bars(
         raise ValueError("Nothing to compare: results is empty.")
     names = [str(name) for name in results]
     runs = [[_number(v) for v in (r if isinstance(r, (list, tuple, np.ndarray)) else [r])] for r in results.values()]
+    empty = [name for name, r in zip(names, runs) if not r]
+    if empty:
+        raise ValueError(f"No value for {empty}: give each loss a number, a result, or a non-empty list of runs.")
     means = np.array([np.mean(r) for r in runs])
     stds = np.array([np.std(r, ddof=1) if len(r) > 1 else 0.0 for r in runs])
     several = any(len(r) > 1 for r in runs)
