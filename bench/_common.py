@@ -41,15 +41,21 @@ def cpu_model() -> str:
 
 def describe_machine(device: str = "cpu") -> str:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    parts = [f"CPU: {cpu_model()}", f"{os.cpu_count()} cores ({usable} usable by this process)",
-             f"torch {torch.__version__} with {torch.get_num_threads()} threads", f"Python {platform.python_version()}"]
+    parts = [
+        f"CPU: {cpu_model()}",
+        f"{os.cpu_count()} cores ({usable} usable by this process)",
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads",
+        f"Python {platform.python_version()}",
+    ]
     if device.startswith("cuda"):
         parts.append(f"GPU: {torch.cuda.get_device_name(torch.device(device))}")
     try:
         import sentence_transformers
         import transformers
 
-        parts.append(f"sentence-transformers {sentence_transformers.__version__}, transformers {transformers.__version__}")
+        parts.append(
+            f"sentence-transformers {sentence_transformers.__version__}, transformers {transformers.__version__}"
+        )
     except ImportError:
         pass
     try:
@@ -62,7 +68,9 @@ def describe_machine(device: str = "cpu") -> str:
 
 def command_line() -> str:
     """The exact command, with the environment variables that change what runs."""
-    env = [f"{name}={shlex.quote(os.environ[name])}" for name in ("LOSSBOOK_DATA", "HF_HUB_OFFLINE") if name in os.environ]
+    env = [
+        f"{name}={shlex.quote(os.environ[name])}" for name in ("LOSSBOOK_DATA", "HF_HUB_OFFLINE") if name in os.environ
+    ]
     script = os.path.relpath(sys.argv[0], ROOT) if Path(sys.argv[0]).exists() else sys.argv[0]
     return " ".join(env + [shlex.quote(sys.executable), shlex.quote(script)] + [shlex.quote(a) for a in sys.argv[1:]])
 
@@ -77,7 +85,9 @@ def header(title: str, device: str = "cpu") -> None:
 def add_common_arguments(parser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, or auto")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--tiny", action="store_true", help="a tiny random model instead of all-MiniLM-L6-v2 (smoke tests)")
+    parser.add_argument(
+        "--tiny", action="store_true", help="a tiny random model instead of all-MiniLM-L6-v2 (smoke tests)"
+    )
 
 
 def apply_common_arguments(args) -> str:
@@ -140,8 +150,20 @@ def step_clock(device: str = "cpu"):
     return StepClock()
 
 
-def st_train(model, loss, dataset, *, steps: int, batch_size: int, lr: float, seed: int, device: str,
-             no_duplicates: bool = False, callbacks=(), output_dir: str | None = None):
+def st_train(
+    model,
+    loss,
+    dataset,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    device: str,
+    no_duplicates: bool = False,
+    callbacks=(),
+    output_dir: str | None = None,
+):
     """``SentenceTransformerTrainer`` with lossbook.train's defaults: AdamW, weight decay 0.01, 10% linear
     warm-up, gradient clipping at 1.0, fp32; no evaluation, no saving, no logging, report_to none."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
@@ -149,14 +171,30 @@ def st_train(model, loss, dataset, *, steps: int, batch_size: int, lr: float, se
     from transformers.trainer_callback import PrinterCallback
 
     args = SentenceTransformerTrainingArguments(
-        output_dir=output_dir or tempfile.mkdtemp(prefix="st-bench-"), max_steps=steps,
-        per_device_train_batch_size=batch_size, learning_rate=lr, warmup_steps=0.1, weight_decay=0.01,
-        max_grad_norm=1.0, seed=seed, data_seed=seed, fp16=False, bf16=False, use_cpu=not device.startswith("cuda"),
-        report_to="none", save_strategy="no", eval_strategy="no", logging_strategy="no", disable_tqdm=True,
-        dataloader_num_workers=0, dataloader_pin_memory=False,
+        output_dir=output_dir or tempfile.mkdtemp(prefix="st-bench-"),
+        max_steps=steps,
+        per_device_train_batch_size=batch_size,
+        learning_rate=lr,
+        warmup_steps=0.1,
+        weight_decay=0.01,
+        max_grad_norm=1.0,
+        seed=seed,
+        data_seed=seed,
+        fp16=False,
+        bf16=False,
+        use_cpu=not device.startswith("cuda"),
+        report_to="none",
+        save_strategy="no",
+        eval_strategy="no",
+        logging_strategy="no",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        dataloader_pin_memory=False,
         batch_sampler=BatchSamplers.NO_DUPLICATES if no_duplicates else BatchSamplers.BATCH_SAMPLER,
     )
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset, loss=loss, callbacks=list(callbacks))
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=dataset, loss=loss, callbacks=list(callbacks)
+    )
     trainer.remove_callback(PrinterCallback)  # it prints the final metrics dict even with logging off
     trainer.train()
     return trainer
@@ -165,7 +203,7 @@ def st_train(model, loss, dataset, *, steps: int, batch_size: int, lr: float, se
 def step_gaps(timestamps: list[float], skip: int) -> list[float]:
     """Seconds of steps ``skip+1 .. N`` from end-of-step timestamps of steps 1..N (the first ``skip`` warm up)."""
     skip = max(skip, 1)  # step 1 has no earlier end to measure from
-    return [b - a for a, b in zip(timestamps[skip - 1:], timestamps[skip:])]
+    return [b - a for a, b in zip(timestamps[skip - 1 :], timestamps[skip:])]
 
 
 # -- medians and ratios ------------------------------------------------------------------------------

@@ -69,8 +69,9 @@ def one_step(library: str, loss_name: str, rows: list[dict], args, device: str):
         batch = datasets.Dataset.from_dict({"anchor": anchors, "positive": positives})
         tokens = TokenizedColumns.build(model, batch, ["anchor", "positive"], None, args.max_seq_length)
         pad_id = model.tokenizer.pad_token_id or 0
-        return lambda: step_loss(model, loss, tokens, list(range(len(rows))), None, pad_id, model.device,
-                                 plain=embeds_plainly(loss)).backward()
+        return lambda: step_loss(
+            model, loss, tokens, list(range(len(rows))), None, pad_id, model.device, plain=embeds_plainly(loss)
+        ).backward()
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import losses
 
@@ -78,8 +79,10 @@ def one_step(library: str, loss_name: str, rows: list[dict], args, device: str):
     model.max_seq_length = args.max_seq_length
     model.train()
     loss = getattr(losses, LOSSES[loss_name])(model, **kwargs)
-    features = [{k: v.to(device) if hasattr(v, "to") else v for k, v in model.preprocess(texts).items()}
-                for texts in (anchors, positives)]
+    features = [
+        {k: v.to(device) if hasattr(v, "to") else v for k, v in model.preprocess(texts).items()}
+        for texts in (anchors, positives)
+    ]
     return lambda: loss(features, None).backward()
 
 
@@ -104,14 +107,35 @@ def child(args, device: str) -> None:
         step()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         source = "peak RSS" + ("" if was_reset else " (high-water mark NOT reset: loading may hide the step's peak)")
-    print("RESULT " + json.dumps({"before_mb": before, "peak_mb": peak, "step_mb": max(peak - before, 0.0), "source": source}))
+    print(
+        "RESULT "
+        + json.dumps({"before_mb": before, "peak_mb": peak, "step_mb": max(peak - before, 0.0), "source": source})
+    )
 
 
 # -- the parent: one fresh process per configuration ---------------------------------------------------
 def measure(library: str, loss: str, batch_size: int, args) -> dict | None:
-    command = [sys.executable, __file__, "--child", "--library", library, "--loss", loss, "--batch-size", str(batch_size),
-               "--mini-batch-size", str(args.mini_batch_size), "--max-seq-length", str(args.max_seq_length),
-               "--device", args.device] + (["--tiny"] if args.tiny else []) + (["--threads", str(args.threads)] if args.threads else [])
+    command = (
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            "--library",
+            library,
+            "--loss",
+            loss,
+            "--batch-size",
+            str(batch_size),
+            "--mini-batch-size",
+            str(args.mini_batch_size),
+            "--max-seq-length",
+            str(args.max_seq_length),
+            "--device",
+            args.device,
+        ]
+        + (["--tiny"] if args.tiny else [])
+        + (["--threads", str(args.threads)] if args.threads else [])
+    )
     done = subprocess.run(command, capture_output=True, text=True)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -126,7 +150,9 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="32,64,128,256,512")
     parser.add_argument("--mini-batch-size", type=int, default=32, help="CachedMNRL's mini_batch_size (default 32)")
     parser.add_argument("--max-seq-length", type=int, default=128)
-    parser.add_argument("--libraries", default=",".join(LIBRARIES), help="comma-separated: lossbook, sentence-transformers")
+    parser.add_argument(
+        "--libraries", default=",".join(LIBRARIES), help="comma-separated: lossbook, sentence-transformers"
+    )
     add_common_arguments(parser)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--library", choices=LIBRARIES, help=argparse.SUPPRESS)
@@ -140,20 +166,28 @@ def main() -> None:
     sizes = sorted(int(x) for x in args.batch_sizes.split(","))
     libraries = [x.strip() for x in args.libraries.split(",") if x.strip()]
     header("peak memory of one training step: MNRL vs CachedMNRL, one fresh process per configuration", device)
-    print(f"model: {model_path(args.tiny)}; qa-pairs rows, max_seq_length {args.max_seq_length}, "
-          f"CachedMNRL mini_batch_size {args.mini_batch_size}\n", flush=True)
+    print(
+        f"model: {model_path(args.tiny)}; qa-pairs rows, max_seq_length {args.max_seq_length}, "
+        f"CachedMNRL mini_batch_size {args.mini_batch_size}\n",
+        flush=True,
+    )
     results: dict[tuple[str, str, int], dict | None] = {}
     for size in sizes:
         for library in libraries:
             for loss in LOSSES:
                 results[library, loss, size] = found = measure(library, loss, size, args)
                 if found:
-                    print(f"  {library:>21} {loss:>10} @ {size:>4}: +{found['step_mb']:,.0f} MB "
-                          f"(from {found['before_mb']:,.0f} MB; {found['source']})", flush=True)
+                    print(
+                        f"  {library:>21} {loss:>10} @ {size:>4}: +{found['step_mb']:,.0f} MB "
+                        f"(from {found['before_mb']:,.0f} MB; {found['source']})",
+                        flush=True,
+                    )
     print()
     cell = lambda r: f"{r['step_mb']:,.0f}" if r else "failed"  # noqa: E731
     head = ["batch size"] + [f"{library} {loss} (MB)" for library in libraries for loss in LOSSES]
-    print_rows([[str(size)] + [cell(results[lib, loss, size]) for lib in libraries for loss in LOSSES] for size in sizes], head)
+    print_rows(
+        [[str(size)] + [cell(results[lib, loss, size]) for lib in libraries for loss in LOSSES] for size in sizes], head
+    )
     small, large = sizes[0], sizes[-1]
     for library in libraries:
         for loss in LOSSES:

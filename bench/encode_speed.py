@@ -14,7 +14,17 @@ from __future__ import annotations
 import argparse
 import time
 
-from _common import add_common_arguments, apply_common_arguments, header, load_both, median, model_path, print_rows, ratio_line, synchronize
+from _common import (
+    add_common_arguments,
+    apply_common_arguments,
+    header,
+    load_both,
+    median,
+    model_path,
+    print_rows,
+    ratio_line,
+    synchronize,
+)
 
 TARGET = 1.0
 
@@ -57,7 +67,9 @@ def main() -> None:
 
     rows = []
     for name, times in seconds.items():
-        rows.append([name, f"{median(times):.2f}", f"{len(texts) / median(times):,.0f}", ", ".join(f"{s:.2f}" for s in times)])
+        rows.append(
+            [name, f"{median(times):.2f}", f"{len(texts) / median(times):,.0f}", ", ".join(f"{s:.2f}" for s in times)]
+        )
     print_rows(rows, ["library", "median s", "sentences/s", "rounds (s)"])
     ratio = median(seconds["sentence-transformers"]) / median(seconds["lossbook"])
     print(ratio_line("throughput, lossbook / sentence-transformers", ratio, f">= {TARGET}", ratio >= TARGET))

@@ -55,8 +55,19 @@ def fine_tune(library: str, name: str, seed: int, data, args, path: str, device:
     if library == "lossbook":
         from lossbook.train import train
 
-        train(model, loss, data, steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_seq_length=args.max_seq_length,
-              device=device, seed=seed, progress=False, mixed_precision=False)
+        train(
+            model,
+            loss,
+            data,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            max_seq_length=args.max_seq_length,
+            device=device,
+            seed=seed,
+            progress=False,
+            mixed_precision=False,
+        )
     else:
         st_train(model, loss, data, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=seed, device=device)
     return model
@@ -85,7 +96,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=None, help="train on the first N rows of STS-B train")
     parser.add_argument("--eval-rows", type=int, default=None, help="score on the first N pairs of STS-B validation")
     parser.add_argument("--losses", default=",".join(LOSSES), help=f"comma-separated, from {', '.join(LOSSES)}")
-    parser.add_argument("--libraries", default=",".join(LIBRARIES), help="comma-separated: lossbook, sentence-transformers")
+    parser.add_argument(
+        "--libraries", default=",".join(LIBRARIES), help="comma-separated: lossbook, sentence-transformers"
+    )
     parser.add_argument("--no-matryoshka", action="store_true", help="skip part 2")
     add_common_arguments(parser)
     args = parser.parse_args()
@@ -106,8 +119,11 @@ def main() -> None:
     losses = [x.strip() for x in args.losses.split(",") if x.strip()]
     libraries = [x.strip() for x in args.libraries.split(",") if x.strip()]
     seeds = list(range(args.seeds))
-    print(f"model: {path}; {len(train_data):,} training pairs, {len(validation):,} validation pairs; {args.steps} steps, "
-          f"batch {args.batch_size}, max_seq_length {args.max_seq_length}, lr {args.lr:g}, seeds {seeds}, dims {dims}\n", flush=True)
+    print(
+        f"model: {path}; {len(train_data):,} training pairs, {len(validation):,} validation pairs; {args.steps} steps, "
+        f"batch {args.batch_size}, max_seq_length {args.max_seq_length}, lr {args.lr:g}, seeds {seeds}, dims {dims}\n",
+        flush=True,
+    )
 
     # scores[(library, run)] = list over seeds of {dim: spearman}; run is "base", a loss name or "Matryoshka"
     scores: dict[tuple[str, str], list[dict[int, float]]] = {}
@@ -120,11 +136,16 @@ def main() -> None:
             order = libraries if seed % 2 == 0 else libraries[::-1]
             for library in order:
                 start = time.perf_counter()
-                model = fine_tune(library, "CoSENT" if run_dims else name, seed, train_data, args, path, device, run_dims)
+                model = fine_tune(
+                    library, "CoSENT" if run_dims else name, seed, train_data, args, path, device, run_dims
+                )
                 result = spearman_by_dim(model, validation, dims)
                 scores.setdefault((library, name), []).append(result)
-                print(f"  {library:>21} {name:>16} seed {seed}: spearman {result[dims[0]]:.4f}  "
-                      f"({time.perf_counter() - start:.0f} s)", flush=True)
+                print(
+                    f"  {library:>21} {name:>16} seed {seed}: spearman {result[dims[0]]:.4f}  "
+                    f"({time.perf_counter() - start:.0f} s)",
+                    flush=True,
+                )
 
     print("\n1. Spearman on STS-B validation (full size), mean ± std over seeds\n")
     rows = []
@@ -144,8 +165,10 @@ def main() -> None:
             row = [str(dim)]
             for library in libraries:
                 row += [f"{scores[library, 'base'][0][dim]:.4f}"]
-                row += [cell([run[dim] for run in scores.get((library, key), [])]) if (library, key) in scores else "-"
-                        for key in ("CoSENT", "Matryoshka")]
+                row += [
+                    cell([run[dim] for run in scores.get((library, key), [])]) if (library, key) in scores else "-"
+                    for key in ("CoSENT", "Matryoshka")
+                ]
             rows.append(row)
         print_rows(rows, head)
 

@@ -23,8 +23,16 @@ import argparse
 import time
 
 from _common import (
-    add_common_arguments, apply_common_arguments, header, median, model_path, print_rows, ratio_line,
-    st_train, step_clock, step_gaps,
+    add_common_arguments,
+    apply_common_arguments,
+    header,
+    median,
+    model_path,
+    print_rows,
+    ratio_line,
+    st_train,
+    step_clock,
+    step_gaps,
 )
 
 # name -> (loss class in both libraries, data set, constructor arguments, batches without duplicates)
@@ -45,9 +53,20 @@ def run_lossbook(case: str, path: str, data, args, device: str, seed: int) -> tu
     model = lossbook.load_model(path, device=device, max_seq_length=args.max_seq_length)
     loss = getattr(losses, class_name)(model, **kwargs)
     start = time.perf_counter()
-    history = train(model, loss, data, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                    max_seq_length=args.max_seq_length, device=device, seed=seed, progress=False,
-                    sampler="no-duplicates" if no_duplicates else "random", mixed_precision=False)
+    history = train(
+        model,
+        loss,
+        data,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        max_seq_length=args.max_seq_length,
+        device=device,
+        seed=seed,
+        progress=False,
+        sampler="no-duplicates" if no_duplicates else "random",
+        mixed_precision=False,
+    )
     return step_gaps(history.seconds, args.warmup), time.perf_counter() - start
 
 
@@ -61,8 +80,18 @@ def run_st(case: str, path: str, data, args, device: str, seed: int) -> tuple[li
     loss = getattr(losses, class_name)(model, **kwargs)
     clock = step_clock(device)
     start = time.perf_counter()
-    st_train(model, loss, data, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=seed, device=device,
-             no_duplicates=no_duplicates, callbacks=[clock])
+    st_train(
+        model,
+        loss,
+        data,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=seed,
+        device=device,
+        no_duplicates=no_duplicates,
+        callbacks=[clock],
+    )
     return step_gaps(clock.times, args.warmup), time.perf_counter() - start
 
 
@@ -93,8 +122,10 @@ def main() -> None:
     import lossbook
 
     path = model_path(args.tiny)
-    print(f"model: {path}; batch {args.batch_size}, max_seq_length {args.max_seq_length}, lr {args.lr:g}, "
-          f"{args.steps} steps per run (timing steps {args.warmup + 1}..{args.steps}), {args.rounds} rounds, fp32\n")
+    print(
+        f"model: {path}; batch {args.batch_size}, max_seq_length {args.max_seq_length}, lr {args.lr:g}, "
+        f"{args.steps} steps per run (timing steps {args.warmup + 1}..{args.steps}), {args.rounds} rounds, fp32\n"
+    )
     rows, ratios = [], {}
     for case in cases:
         data = lossbook.load_dataset(CASES[case][1])
@@ -108,15 +139,31 @@ def main() -> None:
                 seconds, total = RUNNERS[name](case, path, data, args, device, seed=round_)
                 gaps[name] += seconds
                 totals[name].append(total)
-                print(f"  {case} round {round_ + 1} {name:>21}: median {median(seconds):.3f} s/step, total {total:.1f} s", flush=True)
+                print(
+                    f"  {case} round {round_ + 1} {name:>21}: median {median(seconds):.3f} s/step, total {total:.1f} s",
+                    flush=True,
+                )
         ours, theirs = median(gaps["lossbook"]), median(gaps["sentence-transformers"])
         ratios[case] = ours / theirs
-        rows.append([case, CASES[case][1], f"{ours:.3f}", f"{theirs:.3f}", f"{ratios[case]:.2f}",
-                     f"{median(totals['lossbook']):.1f}", f"{median(totals['sentence-transformers']):.1f}"])
+        rows.append(
+            [
+                case,
+                CASES[case][1],
+                f"{ours:.3f}",
+                f"{theirs:.3f}",
+                f"{ratios[case]:.2f}",
+                f"{median(totals['lossbook']):.1f}",
+                f"{median(totals['sentence-transformers']):.1f}",
+            ]
+        )
     print()
     print_rows(rows, ["loss", "data", "lossbook s/step", "ST s/step", "ratio", "lossbook total s", "ST total s"])
     for case, ratio in ratios.items():
-        print(ratio_line(f"{case} seconds per step, lossbook / sentence-transformers", ratio, f"<= {TARGET}", ratio <= TARGET))
+        print(
+            ratio_line(
+                f"{case} seconds per step, lossbook / sentence-transformers", ratio, f"<= {TARGET}", ratio <= TARGET
+            )
+        )
     model = lossbook.load_model(path, device="cpu")
     for name in ("stsb", "qa-pairs"):
         padding_report(model, name, lossbook.load_dataset(name, verbose=False), args.batch_size, args.max_seq_length)
@@ -129,8 +176,11 @@ def padding_report(model, name: str, data, batch_size: int, max_seq_length: int)
     from lossbook.batching import chunk_overhead_tokens, length_sorted_chunks
 
     overhead = chunk_overhead_tokens(torch.device("cpu"))
-    columns = [model.tokenizer(list(data[c]), truncation=True, max_length=max_seq_length)["input_ids"]
-               for c in data.column_names if c not in ("label", "score")]
+    columns = [
+        model.tokenizer(list(data[c]), truncation=True, max_length=max_seq_length)["input_ids"]
+        for c in data.column_names
+        if c not in ("label", "score")
+    ]
     real = per_column = chunked = 0
     for start in range(0, len(data) - batch_size + 1, batch_size):
         lengths = [[len(ids) for ids in column[start : start + batch_size]] for column in columns]
@@ -138,8 +188,10 @@ def padding_report(model, name: str, data, batch_size: int, max_seq_length: int)
         per_column += sum(max(ls) * len(ls) for ls in lengths)  # sentence-transformers: each column to its longest
         flat = sorted(length for ls in lengths for length in ls)  # lossbook: all texts of the step, sorted, chunked
         chunked += sum(flat[end - 1] * (end - begin) for begin, end in length_sorted_chunks(flat, overhead))
-    print(f"padding on {name}, batches of {batch_size} rows: tokens computed per real token = "
-          f"{per_column / real:.2f} (each column padded to its longest) vs {chunked / real:.2f} (lossbook's chunks)")
+    print(
+        f"padding on {name}, batches of {batch_size} rows: tokens computed per real token = "
+        f"{per_column / real:.2f} (each column padded to its longest) vs {chunked / real:.2f} (lossbook's chunks)"
+    )
 
 
 if __name__ == "__main__":

@@ -388,3 +388,64 @@ WORLD = {
         ),
     ],
 }
+# More ways to ask each fact of WORLD (same answer sentence). qa_pairs/train.csv asks some facts twice or three
+# times, the way real question/answer data asks several questions about one answer sentence. Kept apart from
+# WORLD's question lists, which also pick the retrieval/ queries.
+MORE_QUESTIONS = {
+    "town": {
+        "founded": ["When was the town of {n} established?", "Who founded {n}, and in what year?"],
+        "population": ["How large is the population of {n}?", "Roughly how many inhabitants does {n} have?"],
+        "famous": ["What makes {n} well known?", "What is special about the town of {n}?"],
+        "river": ["On which river does {n} lie?", "What is the name of the river in {n}?"],
+        "mayor": ["Who is in charge of the town of {n}?", "Who was elected mayor of {n}?"],
+    },
+    "company": {
+        "founder": ["Who set up {n}?", "Who is the founder of {n}?"],
+        "year": ["When did {n} open its first workshop?", "In what year did {n} start trading?"],
+        "product": ["What does {n} produce?", "What kind of goods does {n} sell?"],
+        "hq": ["In which town is {n} headquartered?", "Where does {n} have its head office?"],
+        "staff": ["How large is the workforce of {n}?", "What is the number of staff at {n}?"],
+    },
+    "river": {
+        "length": ["How many kilometres long is {n}?", "Over what distance does {n} run?"],
+        "source": ["Where does {n} rise?", "On which mountain does {n} have its source?"],
+        "mouth": ["What does {n} flow into?", "Where is the mouth of {n}?"],
+        "fish": ["What kind of fish are found in {n}?", "What do anglers catch in {n}?"],
+        "bridges": ["What is the number of bridges over {n}?", "How many bridges are there across {n}?"],
+    },
+    "mountain": {
+        "height": ["How tall is {n}?", "How many metres high is {n}?"],
+        "ascent": ["Who was the first person to climb {n}?", "When was {n} first climbed?"],
+        "range": ["What range does {n} belong to?", "Which chain of mountains includes {n}?"],
+        "slopes": ["What is found on the lower slopes of {n}?", "What vegetation grows on {n}?"],
+        "start": ["Where does the usual route up {n} begin?", "Which village is the starting point for climbing {n}?"],
+    },
+    "invention": {
+        "inventor": ["Who came up with {n}?", "Who was the inventor of {n}?"],
+        "year": ["When did {n} first appear?", "In which year was {n} invented?"],
+        "purpose": ["What was the purpose of {n}?", "What task was {n} built for?"],
+        "material": ["What was {n} built from?", "What is {n} constructed of?"],
+        "firstuse": ["Where was {n} first put into use?", "Which place was the first to use {n}?"],
+    },
+    "festival": {
+        "month": ["At what time of year is {n} held?", "Which month does {n} fall in?"],
+        "venue": ["Where does {n} take place?", "What is the venue of {n}?"],
+        "celebrates": ["What is the occasion for {n}?", "What is {n} held to celebrate?"],
+        "duration": ["How long is {n}?", "For how many days is {n} held?"],
+        "visitors": ["How many visitors come to {n} each year?", "How many people attend {n}?"],
+    },
+    "island": {
+        "ferry": ["How can you travel to {n}?", "Where does the ferry to {n} leave from?"],
+        "export": ["What is the chief export of {n}?", "What goods does {n} export most?"],
+        "area": ["What size is {n}?", "How many square kilometres does {n} cover?"],
+        "highest": ["What is the highest hill on {n}?", "How high is the highest point of {n}?"],
+        "settled": ["Who first settled on {n}?", "When did people first live on {n}?"],
+    },
+    "museum": {
+        "opened": ["When was {n} opened?", "In which year did {n} open its doors?"],
+        "collection": ["What is on display at {n}?", "What kind of collection does {n} have?"],
+        "building": ["What did the building that houses {n} use to be?", "In which town is {n}?"],
+        "director": ["Who is in charge of {n}?", "Who heads {n}?"],
+        "entry": ["How much is a ticket for {n}?", "What does a ticket to {n} cost?"],
+    },
+}

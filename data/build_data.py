@@ -14,6 +14,7 @@ the invented world (qa_pairs/, retrieval/), intents and plain sentences are buil
 
 import itertools  # standard library only
 import os
+import random
 import re
 import sys
 
@@ -207,6 +208,7 @@ def make_entity(typ, i):
                 [cap(q.format(**c)) for q in qs],
                 cap(R.choice(ans).format(**c)),
                 cap(R.choice(extra).format(**c)) if extra else None,
+                [cap(q.format(**c)) for q in W.MORE_QUESTIONS[typ][attr]],  # no draw from R
             )
         )
     return cap(re.sub(r"^the ", "", c["n"])), facts
@@ -223,6 +225,27 @@ WORLD_PLAN = {
     "museum": 53,
 }
 QA_ENTITIES = 320  # the other entities are the retrieval corpus
+QA_ASKED_AGAIN = 150  # facts that qa_pairs/train.csv asks with two or three questions (one answer sentence) ...
+QA_ASKED_THRICE = 50  # ... of them with three
+
+
+def repeat_questions(pairs, others, order):
+    """qa_pairs/train.csv rows: pairs in `order`, where QA_ASKED_AGAIN facts get one more question (QA_ASKED_THRICE
+    of them two more) with the same positive, right after the first. The first row's fact is asked three times, so
+    the first rows show a repeated positive. These choices use their own stream, so R and every other file stay as
+    they were without the repeats."""
+    rng = random.Random(1)
+    again = [order[0]] + rng.sample(order[1:], QA_ASKED_AGAIN - 1)
+    thrice = set([order[0]] + rng.sample(again[1:], QA_ASKED_THRICE - 1))
+    again = set(again)
+    rows = []
+    for i in order:
+        rows.append(pairs[i])
+        if i in again:
+            rows += [(q, pairs[i][1]) for q in rng.sample(others[i], 2 if i in thrice else 1)]
+    assert len({q for q, _ in rows}) == len(rows) == len(pairs) + QA_ASKED_AGAIN + QA_ASKED_THRICE
+    assert len({a for _, a in rows}) == len(pairs)
+    return rows
 
 
 def build_world():
@@ -230,23 +253,24 @@ def build_world():
     assert len({e[0] for e in ents}) == len(ents)
     R.shuffle(ents)
     qa, ret = ents[:QA_ENTITIES], ents[QA_ENTITIES:]
-    pairs, trips = [], []
+    pairs, trips, others = [], [], []
     for _, facts in qa:
-        for attr, qs, ans, _ in facts:
+        for attr, qs, ans, _, more in facts:
             q = R.choice(qs)
             pairs.append((q, ans))
             trips.append((q, ans, R.choice([f[2] for f in facts if f[0] != attr])))
+            others.append([x for x in qs if x != q] + more)  # other ways to ask the same fact
     assert len({q for q, _ in pairs}) == len(pairs) and len({a for _, a in pairs}) == len(pairs)
     order = list(range(len(pairs)))
     R.shuffle(order)
-    write("qa_pairs/train.csv", ["anchor", "positive"], [pairs[i] for i in order])
+    write("qa_pairs/train.csv", ["anchor", "positive"], repeat_questions(pairs, others, order))
     write("qa_pairs/triplets.csv", ["anchor", "positive", "negative"], [trips[i] for i in order])
     passages = []  # every entity: 5 passages, 2 of them asked about, the other 3 are distractors
     for title, facts in ret:
         asked = R.sample(range(len(facts)), 2)
         passages += [
             (title, f"{ans} {extra}" if extra and R.random() < 0.5 else ans, j in asked and R.choice(qs))
-            for j, (_, qs, ans, extra) in enumerate(facts)
+            for j, (_, qs, ans, extra, _) in enumerate(facts)
         ]
     R.shuffle(passages)
     corpus = [(f"p{i + 1:03d}", title, text) for i, (title, text, _) in enumerate(passages)]
@@ -257,7 +281,7 @@ def build_world():
     write("retrieval/queries.csv", ["qid", "text"], qrows)
     write("retrieval/corpus.csv", ["pid", "title", "text"], corpus)
     write("retrieval/qrels.csv", ["qid", "pid", "score"], qrels)
-    return pairs, corpus
+    return pairs, corpus  # one question per fact (the sentences/ pool), without the repeats
 
 
 # ---------------------------------------------------------------- intents

@@ -18,7 +18,21 @@ from lossbook.table import losses_for, render_table
 from lossbook.train import TrainingError, train
 
 __all__ = [
-    "DATASETS", "DEFAULT_MODEL", "EmbeddingModel", "FORMATS", "Format", "History", "TrainingError", "check",
-    "detect_format", "load_dataset", "load_model", "load_retrieval", "losses_for", "plan", "render_table",
-    "tiny_model", "train",
+    "DATASETS",
+    "DEFAULT_MODEL",
+    "EmbeddingModel",
+    "FORMATS",
+    "Format",
+    "History",
+    "TrainingError",
+    "check",
+    "detect_format",
+    "load_dataset",
+    "load_model",
+    "load_retrieval",
+    "losses_for",
+    "plan",
+    "render_table",
+    "tiny_model",
+    "train",
 ]

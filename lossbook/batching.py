@@ -19,8 +19,14 @@ from torch import Tensor, nn
 from lossbook.losses.base import EmbeddingLoss
 from lossbook.losses.modifiers import MatryoshkaLoss
 
-__all__ = ["TokenizedColumns", "chunk_overhead_tokens", "embed_columns_sorted", "embeds_plainly", "label_tensor",
-           "length_sorted_chunks"]
+__all__ = [
+    "TokenizedColumns",
+    "chunk_overhead_tokens",
+    "embed_columns_sorted",
+    "embeds_plainly",
+    "label_tensor",
+    "length_sorted_chunks",
+]
 
 
 @dataclass
@@ -32,8 +38,17 @@ class TokenizedColumns:
     labels: object  # a list, or None
 
     @classmethod
-    def build(cls, model: nn.Module, dataset: datasets.Dataset, inputs: list[str], label_column: str | None,
-              max_seq_length: int, *, texts: list[list[str]] | None = None, labels=None) -> TokenizedColumns:
+    def build(
+        cls,
+        model: nn.Module,
+        dataset: datasets.Dataset,
+        inputs: list[str],
+        label_column: str | None,
+        max_seq_length: int,
+        *,
+        texts: list[list[str]] | None = None,
+        labels=None,
+    ) -> TokenizedColumns:
         """Tokenize the input columns; ``texts``/``labels``, when the caller already read them, are not read again."""
         if texts is None:
             texts = [list(dataset[column]) for column in inputs]
@@ -134,8 +149,13 @@ def length_sorted_chunks(lengths: list[int], overhead_tokens: int) -> list[tuple
     return chunks[::-1]
 
 
-def embed_columns_sorted(model: nn.Module, columns: list[list[list[int]]], pad_id: int, device: torch.device,
-                         overhead_tokens: int | None = None) -> list[Tensor]:
+def embed_columns_sorted(
+    model: nn.Module,
+    columns: list[list[list[int]]],
+    pad_id: int,
+    device: torch.device,
+    overhead_tokens: int | None = None,
+) -> list[Tensor]:
     """Embed every text of a step in length-sorted chunks (``length_sorted_chunks``); one tensor per column."""
     flat = [(len(ids), column, row, ids) for column, rows in enumerate(columns) for row, ids in enumerate(rows)]
     order = sorted(range(len(flat)), key=lambda i: flat[i][0])

@@ -61,7 +61,9 @@ class CheckReport:
         return {finding.kind for finding in self.findings}
 
     def __str__(self) -> str:
-        head = f"Checked against {self.target}: " + ("no problems found." if self.ok else f"{len(self.findings)} problem(s).")
+        head = f"Checked against {self.target}: " + (
+            "no problems found." if self.ok else f"{len(self.findings)} problem(s)."
+        )
         detected = f"\n{self.detection.explain()}" if self.detection else ""
         return head + detected + "".join(f"\n  - {finding}" for finding in self.findings)
 
@@ -98,7 +100,11 @@ def check(data, loss_or_format) -> CheckReport:
         return report
     report.detection = detection
     fmt = detection.format
-    accepted = [target for target in targets if target.key == "any" or target.key in {fmt.key, *(a.key for a in detection.alternatives)}]
+    accepted = [
+        target
+        for target in targets
+        if target.key == "any" or target.key in {fmt.key, *(a.key for a in detection.alternatives)}
+    ]
     if not accepted:
         wanted = " or ".join(f"'{target.title}'" for target in targets)
         report.findings.append(
@@ -147,7 +153,9 @@ def _order_findings(dataset: datasets.Dataset, detection: Detection) -> list[Fin
         return []
     findings = []
     names = [name.lower() for name in inputs]
-    if names[0] in _SWAPPED_FIRST_NAMES or ("negative" in names and "positive" in names and names.index("negative") < names.index("positive")):
+    if names[0] in _SWAPPED_FIRST_NAMES or (
+        "negative" in names and "positive" in names and names.index("negative") < names.index("positive")
+    ):
         findings.append(
             Finding(
                 "column-order",
@@ -157,13 +165,16 @@ def _order_findings(dataset: datasets.Dataset, detection: Detection) -> list[Fin
             )
         )
     elif detection.format.key in {"pair", "triplet", "n-tuple"}:
-        mean_length = [sum(len(text) for text in dataset[column][:2000]) / min(len(dataset), 2000) for column in inputs[:2]]
+        mean_length = [
+            sum(len(text) for text in dataset[column][:2000]) / min(len(dataset), 2000) for column in inputs[:2]
+        ]
         if mean_length[0] > 2.5 * mean_length[1]:
             findings.append(
                 Finding(
                     "column-order",
-                    f"The first column ('{inputs[0]}', {mean_length[0]:.0f} characters on average) is much longer than the "
-                    f"second ('{inputs[1]}', {mean_length[1]:.0f}); for (query, passage) data the query comes first.",
+                    f"The first column ('{inputs[0]}', {mean_length[0]:.0f} characters on average) is much longer "
+                    f"than the second ('{inputs[1]}', {mean_length[1]:.0f}); for (query, passage) data the query "
+                    "comes first.",
                     "check which column is the anchor and reorder with dataset.select_columns([...]) if needed.",
                 )
             )
@@ -211,7 +222,8 @@ def _label_findings(dataset: datasets.Dataset, label_column: str, fmt: Format) -
                     "label-range",
                     f"{outside:,} scores lie outside 0..1 (min {min(values):g}, max {max(values):g}); "
                     "CosineSimilarityLoss compares them with a cosine.",
-                    "rescale to 0..1 (STS-B's 0-5 scores: divide by 5): dataset.map(lambda r: {'score': r['score'] / 5}).",
+                    "rescale to 0..1 (STS-B's 0-5 scores: divide by 5): "
+                    "dataset.map(lambda r: {'score': r['score'] / 5}).",
                     outside,
                 )
             )
@@ -219,7 +231,12 @@ def _label_findings(dataset: datasets.Dataset, label_column: str, fmt: Format) -
         outside = sum(1 for v in values if v not in (0, 1))
         if outside:
             findings.append(
-                Finding("label-range", f"{outside:,} labels are neither 0 nor 1.", "map them to 1 (match) / 0 (no match).", outside)
+                Finding(
+                    "label-range",
+                    f"{outside:,} labels are neither 0 nor 1.",
+                    "map them to 1 (match) / 0 (no match).",
+                    outside,
+                )
             )
     elif fmt.label is LabelKind.CLASS:
         if any(not float(v).is_integer() for v in values):
@@ -255,9 +272,10 @@ def _duplicate_findings(dataset: datasets.Dataset, detection: Detection) -> list
             findings.append(
                 Finding(
                     "duplicates",
-                    f"{repeated:,} rows repeat an earlier {role} text ('{column}'); in a batch with the repeat, the same "
-                    "text is both the positive and an in-batch negative (a false negative).",
-                    "de-duplicate with lossbook.convert.deduplicate(dataset), or train with the no-duplicates batch sampler.",
+                    f"{repeated:,} rows repeat an earlier {role} text ('{column}'); in a batch with the repeat, "
+                    "the same text is both the positive and an in-batch negative (a false negative).",
+                    "de-duplicate with lossbook.convert.deduplicate(dataset), or train with the no-duplicates "
+                    "batch sampler.",
                     repeated,
                 )
             )
@@ -274,8 +292,8 @@ def _singleton_class_findings(dataset: datasets.Dataset, label_column: str | Non
     return [
         Finding(
             "singleton-classes",
-            f"{len(single)} class(es) have a single example (e.g. {single[:5]}): batch-triplet losses can never use them "
-            "as an anchor with a positive.",
+            f"{len(single)} class(es) have a single example (e.g. {single[:5]}): batch-triplet losses can never "
+            "use them as an anchor with a positive.",
             "drop those rows, or add examples; the group-by-label sampler needs >= 2 per class.",
             len(single),
         )

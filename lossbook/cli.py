@@ -22,8 +22,17 @@ import sys
 from pathlib import Path
 
 from lossbook.cli_inputs import (
-    CliError, Data, EvalPlan, Evaluator, build_loss, choose_eval_data, load_data, loss_class, prepare_evaluation,
-    refuse_unbuildable, refuse_wrong_format,
+    CliError,
+    Data,
+    EvalPlan,
+    Evaluator,
+    build_loss,
+    choose_eval_data,
+    load_data,
+    loss_class,
+    prepare_evaluation,
+    refuse_unbuildable,
+    refuse_wrong_format,
 )
 
 __all__ = ["CliError", "main"]
@@ -54,8 +63,10 @@ def cmd_formats(args) -> int:
         print(f"  - {finding}")
     options = losses_for(detection.format, via_conversion=True)
     direct = [o for o in options if o.direct]
-    print("Losses for this format (* = commonly used): "
-          + (", ".join(o.loss.__name__ + ("*" if o.commonly_used else "") for o in direct) or "none directly"))
+    print(
+        "Losses for this format (* = commonly used): "
+        + (", ".join(o.loss.__name__ + ("*" if o.commonly_used else "") for o in direct) or "none directly")
+    )
     converted = [o for o in options if not o.direct]
     if converted:
         print("After conversion (lossbook.convert):")
@@ -80,8 +91,11 @@ def cmd_train(args) -> int:
     from lossbook.train import TrainingError, train
 
     try:
-        model = tiny_model(seed=args.seed, device=args.device) if args.tiny else load_model(
-            args.model, device=args.device, max_seq_length=args.max_seq_length)
+        model = (
+            tiny_model(seed=args.seed, device=args.device)
+            if args.tiny
+            else load_model(args.model, device=args.device, max_seq_length=args.max_seq_length)
+        )
     except (OSError, ValueError) as error:
         raise CliError(f"Cannot load the model {args.model or 'all-MiniLM-L6-v2'}: {error}") from None
     print(f"Model: {model!r}")
@@ -91,8 +105,15 @@ def cmd_train(args) -> int:
     print(f"Loss: {_loss_title(loss)}" + (f", dims {list(loss.matryoshka_dims)}" if args.matryoshka_dims else ""))
 
     try:
-        measured = plan(model, loss, data.dataset, batch_size=args.batch_size, steps=args.steps,
-                        max_seq_length=args.max_seq_length, device=args.device)
+        measured = plan(
+            model,
+            loss,
+            data.dataset,
+            batch_size=args.batch_size,
+            steps=args.steps,
+            max_seq_length=args.max_seq_length,
+            device=args.device,
+        )
         print(f"Plan: {measured}")
     except (RuntimeError, ValueError) as error:  # e.g. out of memory: training would fail the same way, and say so
         print(f"Plan: could not measure a step ({type(error).__name__}: {' '.join(str(error).split())[:200]})")
@@ -101,9 +122,21 @@ def cmd_train(args) -> int:
 
     evaluator = Evaluator(evaluation) if evaluation else None
     try:
-        history = train(model, loss, data.dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                        max_seq_length=args.max_seq_length, device=args.device, seed=args.seed, evaluator=evaluator,
-                        eval_every=args.eval_every, freeze_encoder=args.freeze_encoder, progress=not args.no_progress)
+        history = train(
+            model,
+            loss,
+            data.dataset,
+            steps=args.steps,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            max_seq_length=args.max_seq_length,
+            device=args.device,
+            seed=args.seed,
+            evaluator=evaluator,
+            eval_every=args.eval_every,
+            freeze_encoder=args.freeze_encoder,
+            progress=not args.no_progress,
+        )
     except TrainingError as error:
         if error.history is not None:
             error.history.save(out / "history.json")
@@ -112,7 +145,11 @@ def cmd_train(args) -> int:
     print(f"Trained: {history}")
 
     out.mkdir(parents=True, exist_ok=True)
-    files = [history.save(out / "history.json"), model.save(out / "model", overwrite=args.overwrite), plot_loss(history, out / "loss.png")]
+    files = [
+        history.save(out / "history.json"),
+        model.save(out / "model", overwrite=args.overwrite),
+        plot_loss(history, out / "loss.png"),
+    ]
     metrics = _metrics_record(args, data, evaluation, evaluator, history)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     files.append(out / "metrics.json")
@@ -130,12 +167,19 @@ def _loss_title(loss) -> str:
 
 def _metrics_record(args, data: Data, evaluation: EvalPlan | None, evaluator: Evaluator | None, history) -> dict:
     record = {
-        "loss": history.loss_name, "base_loss": loss_class(args.loss).__name__,
-        "matryoshka_dims": args.matryoshka_dims, "data": data.label, "steps": len(history.steps), "stopped": history.stopped,
-        "seconds_per_step": history.seconds_per_step, "device": history.device,
+        "loss": history.loss_name,
+        "base_loss": loss_class(args.loss).__name__,
+        "matryoshka_dims": args.matryoshka_dims,
+        "data": data.label,
+        "steps": len(history.steps),
+        "stopped": history.stopped,
+        "seconds_per_step": history.seconds_per_step,
+        "device": history.device,
         "eval_data": evaluation.data.label if evaluation else None,
         "eval_rows": len(evaluation.data.dataset) if evaluation else None,
-        "primary": evaluator.primary if evaluator else None, "before": None, "after": None,
+        "primary": evaluator.primary if evaluator else None,
+        "before": None,
+        "after": None,
     }
     if evaluation and history.evaluations:
         strip = lambda entry: {k: v for k, v in entry.items() if k != "step"}  # noqa: E731
@@ -187,8 +231,13 @@ def plot_before_after(metrics: dict, dims: list[int] | None, path: Path) -> Path
     if dims:
         curves = {when: {d: metrics[when][f"{primary}@{d}"] for d in dims} for when in ("before", "after")}
         return _save(matryoshka_curves(curves, metric=primary, title=title), path)
-    figure = loss_comparison_bars({metrics["loss"]: metrics["after"][primary]}, metric=primary,
-                                  baseline=metrics["before"][primary], baseline_label="before training", title=title)
+    figure = loss_comparison_bars(
+        {metrics["loss"]: metrics["after"][primary]},
+        metric=primary,
+        baseline=metrics["before"][primary],
+        baseline_label="before training",
+        title=title,
+    )
     return _save(figure, path)
 
 
@@ -213,7 +262,9 @@ def _dims(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lossbook", description="The loss functions that fine-tune sentence-embedding models.")
+    parser = argparse.ArgumentParser(
+        prog="lossbook", description="The loss functions that fine-tune sentence-embedding models."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     table = commands.add_parser("table", help="print the loss table (data format -> losses)")
@@ -222,17 +273,28 @@ def build_parser() -> argparse.ArgumentParser:
     table.set_defaults(run=cmd_table)
 
     formats = commands.add_parser("formats", help="detect a data set's format, check it, list the losses for it")
-    formats.add_argument("data", metavar="DATA", help="a named data set (stsb, nli, ...; NAME:SPLIT works) or a CSV/JSONL file")
+    formats.add_argument(
+        "data", metavar="DATA", help="a named data set (stsb, nli, ...; NAME:SPLIT works) or a CSV/JSONL file"
+    )
     formats.add_argument("--split", help="split of a named data set (default: train)")
-    formats.add_argument("--rows", type=_positive, default=None, help="only the first N rows (from the Hub: only those are downloaded)")
+    formats.add_argument(
+        "--rows", type=_positive, default=None, help="only the first N rows (from the Hub: only those are downloaded)"
+    )
     formats.set_defaults(run=cmd_formats)
 
     train = commands.add_parser("train", help="plan, evaluate, train, evaluate again, and save the run")
-    train.add_argument("--data", required=True, help="training data: a named data set (NAME or NAME:SPLIT) or a CSV/JSONL file")
+    train.add_argument(
+        "--data", required=True, help="training data: a named data set (NAME or NAME:SPLIT) or a CSV/JSONL file"
+    )
     train.add_argument("--loss", required=True, help="loss class name, e.g. CoSENTLoss, MultipleNegativesRankingLoss")
     train.add_argument("--out", required=True, help="folder for history.json, metrics.json, model/ and the plots")
     train.add_argument("--steps", type=int, default=100)
-    train.add_argument("--rows", type=_positive, default=None, help="train on the first N rows (from the Hub: only those are downloaded)")
+    train.add_argument(
+        "--rows",
+        type=_positive,
+        default=None,
+        help="train on the first N rows (from the Hub: only those are downloaded)",
+    )
     which = train.add_mutually_exclusive_group()
     which.add_argument("--model", help="a model folder or Hub id (default: all-MiniLM-L6-v2)")
     which.add_argument("--tiny", action="store_true", help="a tiny random model (seconds; for trying the pipeline)")
@@ -241,11 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-seq-length", type=int, default=None, help="truncate texts (default: the model's)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1, ...")
-    train.add_argument("--eval-data", help="NAME[:SPLIT] or a file, or 'none' (default: the data set's validation or test split)")
+    train.add_argument(
+        "--eval-data", help="NAME[:SPLIT] or a file, or 'none' (default: the data set's validation or test split)"
+    )
     train.add_argument("--eval-rows", type=int, default=None, help="evaluate on at most this many rows (default: all)")
     train.add_argument("--eval-every", type=int, default=None, help="also evaluate every N steps")
     train.add_argument("--freeze-encoder", action="store_true", help="fast CPU mode: train only a dense head")
-    train.add_argument("--matryoshka-dims", type=_dims, default=None, help="wrap the loss in MatryoshkaLoss, e.g. 384,256,128,64")
+    train.add_argument(
+        "--matryoshka-dims", type=_dims, default=None, help="wrap the loss in MatryoshkaLoss, e.g. 384,256,128,64"
+    )
     train.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)

@@ -15,15 +15,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "CliError", "Data", "EvalPlan", "Evaluator", "build_loss", "choose_eval_data", "load_data", "loss_class",
-    "prepare_evaluation", "refuse_unbuildable", "refuse_wrong_format",
+    "CliError",
+    "Data",
+    "EvalPlan",
+    "Evaluator",
+    "build_loss",
+    "choose_eval_data",
+    "load_data",
+    "loss_class",
+    "prepare_evaluation",
+    "refuse_unbuildable",
+    "refuse_wrong_format",
 ]
 
 # Losses the command line cannot build: their constructors need another model.
 _NEEDS_GUIDE = {"GISTEmbedLoss", "CachedGISTEmbedLoss"}
 _NEEDS_TEACHER_LABELS = {
-    "MSELoss": "add_teacher_embeddings", "EmbedDistillLoss": "add_teacher_embeddings",
-    "MarginMSELoss": "add_teacher_margins", "DistillKLDivLoss": "add_teacher_scores",
+    "MSELoss": "add_teacher_embeddings",
+    "EmbedDistillLoss": "add_teacher_embeddings",
+    "MarginMSELoss": "add_teacher_margins",
+    "DistillKLDivLoss": "add_teacher_scores",
 }
 _WRAPPERS = {"MatryoshkaLoss", "AdaptiveLayerLoss", "Matryoshka2dLoss"}
 # Data formats that lossbook.evaluate scores (sentence-class by k-NN against the training data).
@@ -90,7 +101,7 @@ def _read_file(path: Path):
         except json.JSONDecodeError as error:
             raise CliError(f"{path} is not JSON Lines (one JSON object per line): {error}.") from None
         if not rows or not all(isinstance(row, dict) for row in rows):
-            raise CliError(f"{path} must hold one JSON object per line, e.g. {{\"anchor\": \"...\", \"positive\": \"...\"}}.")
+            raise CliError(f'{path} must hold one JSON object per line, e.g. {{"anchor": "...", "positive": "..."}}.')
         return datasets.Dataset.from_list(rows)
     raise CliError(f"Cannot read {path}: give a .csv or .jsonl file, or a named data set.")
 
@@ -122,17 +133,25 @@ def refuse_unbuildable(cls: type, data: Data, matryoshka_dims) -> None:
     """Stop early, with the way forward, for losses whose constructor needs more than a model."""
     name = cls.__name__
     if name in _NEEDS_GUIDE:
-        raise CliError(f"{name} needs a guide model, which the command line does not build; in Python: "
-                       f"losses.{name}(model, guide=lossbook.load_model(...)), then lossbook.train.train(...).")
+        raise CliError(
+            f"{name} needs a guide model, which the command line does not build; in Python: "
+            f"losses.{name}(model, guide=lossbook.load_model(...)), then lossbook.train.train(...)."
+        )
     if name == "MatryoshkaLoss":
-        raise CliError("MatryoshkaLoss wraps another loss: pass that one and the dims, e.g. "
-                       "--loss CoSENTLoss --matryoshka-dims 384,256,128,64.")
+        raise CliError(
+            "MatryoshkaLoss wraps another loss: pass that one and the dims, e.g. "
+            "--loss CoSENTLoss --matryoshka-dims 384,256,128,64."
+        )
     if name in _WRAPPERS:
-        raise CliError(f"{name} wraps another loss and is built in Python: losses.{name}(model, losses.CoSENTLoss(model), ...).")
+        raise CliError(
+            f"{name} wraps another loss and is built in Python: losses.{name}(model, losses.CoSENTLoss(model), ...)."
+        )
     if name in _NEEDS_TEACHER_LABELS and not _fits(cls, data):
-        raise CliError(f"{name} learns from a teacher model's labels, which the command line does not compute; add them in "
-                       f"Python with lossbook.convert.{_NEEDS_TEACHER_LABELS[name]}(data, teacher), save the result "
-                       "as JSONL and pass that file to --data.")
+        raise CliError(
+            f"{name} learns from a teacher model's labels, which the command line does not compute; add them in "
+            f"Python with lossbook.convert.{_NEEDS_TEACHER_LABELS[name]}(data, teacher), save the result "
+            "as JSONL and pass that file to --data."
+        )
     if matryoshka_dims and name in {"GlobalOrthogonalRegularizationLoss"}:
         raise CliError(f"--matryoshka-dims wraps a main loss; {name} is a regulariser.")
 
@@ -160,10 +179,14 @@ def refuse_wrong_format(cls: type, data: Data) -> None:
             convert = ""
             if chains:
                 chain = min(chains, key=len)
-                convert = " Convert it in Python with " + " then ".join(f"lossbook.convert.{c.name}" for c in chain) + "."
+                convert = (
+                    " Convert it in Python with " + " then ".join(f"lossbook.convert.{c.name}" for c in chain) + "."
+                )
             fitting = ", ".join(c.__name__ for c in losses_for(fmt)) or "none directly"
-            raise CliError(f"{cls.__name__} cannot train on {data.label}: {finding.message}{convert} "
-                           f"Losses for this data: {fitting}.")
+            raise CliError(
+                f"{cls.__name__} cannot train on {data.label}: {finding.message}{convert} "
+                f"Losses for this data: {fitting}."
+            )
 
 
 def build_loss(cls: type, model, data: Data, matryoshka_dims: list[int] | None):
@@ -234,8 +257,10 @@ def prepare_evaluation(args, train: Data, eval_data: Data | None, explicit: bool
         else:
             reference = _cap(train.dataset, args.eval_rows, args.seed)
     if fmt is None or fmt.key not in _EVALUABLE:
-        message = (f"{eval_data.label} cannot be evaluated: lossbook.evaluate scores (sentence, sentence, score), "
-                   "(sentence, sentence, 0/1), (anchor, positive, negative) and (sentence, class) data.")
+        message = (
+            f"{eval_data.label} cannot be evaluated: lossbook.evaluate scores (sentence, sentence, score), "
+            "(sentence, sentence, 0/1), (anchor, positive, negative) and (sentence, class) data."
+        )
         if explicit:
             raise CliError(message)
         print(f"No evaluation: {message}")
@@ -258,8 +283,10 @@ def _warn_overlap(train: Data, eval_data: Data) -> None:
     seen, rows = keys(train.dataset), keys(eval_data.dataset)
     shared = len(rows & seen) / max(len(rows), 1)
     if shared > 0.1:
-        print(f"Warning: {shared:.0%} of the evaluation rows ({eval_data.label}) are also training rows; "
-              "the score after training overstates how well the model generalises.")
+        print(
+            f"Warning: {shared:.0%} of the evaluation rows ({eval_data.label}) are also training rows; "
+            "the score after training overstates how well the model generalises."
+        )
 
 
 class Evaluator:

@@ -82,16 +82,20 @@ DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in [
         DatasetSpec(
-            "stsb", "(sentence_A, sentence_B) pairs + float similarity score 0-1",
+            "stsb",
+            "(sentence_A, sentence_B) pairs + float similarity score 0-1",
             "STS Benchmark: sentence pairs scored 0 (unrelated) to 1 (same meaning).",
             ("sentence1", "sentence2", "score"),
             mirror={"train": ("stsb/train.csv",), "validation": ("stsb/dev.csv",)},
             bundled={"train": ("stsb/train.csv",), "validation": ("stsb/dev.csv",), "test": ("stsb/test.csv",)},
-            hub=HubSource("sentence-transformers/stsb", None, {"train": "train", "validation": "validation", "test": "test"}),
+            hub=HubSource(
+                "sentence-transformers/stsb", None, {"train": "train", "validation": "validation", "test": "test"}
+            ),
             csv_transform=_divide_score_by_5,
         ),
         DatasetSpec(
-            "nli", "(sentence_A, sentence_B) pairs + class (0 entailment, 1 neutral, 2 contradiction)",
+            "nli",
+            "(sentence_A, sentence_B) pairs + class (0 entailment, 1 neutral, 2 contradiction)",
             "Natural language inference: does the premise entail, leave open, or contradict the hypothesis?",
             ("premise", "hypothesis", "label"),
             mirror={
@@ -100,11 +104,14 @@ DATASETS: dict[str, DatasetSpec] = {
                 "mnli": ("nli/mnli_validation_matched.csv",),
             },
             bundled={"train": ("nli/train.csv",)},
-            hub=HubSource("sentence-transformers/all-nli", "pair-class", {"train": "train", "validation": "dev", "test": "test"}),
+            hub=HubSource(
+                "sentence-transformers/all-nli", "pair-class", {"train": "train", "validation": "dev", "test": "test"}
+            ),
             notes={"train": _STAND_IN},
         ),
         DatasetSpec(
-            "nli-triplets", "(anchor, positive, negative) triplets",
+            "nli-triplets",
+            "(anchor, positive, negative) triplets",
             "NLI turned into triplets: an entailed hypothesis is the positive, a contradiction the negative.",
             ("anchor", "positive", "negative"),
             mirror={
@@ -113,35 +120,47 @@ DATASETS: dict[str, DatasetSpec] = {
                 "mnli": ("nli_triplets/mnli_validation_matched.csv",),
             },
             bundled={"train": ("nli_triplets/train.csv",)},
-            hub=HubSource("sentence-transformers/all-nli", "triplet", {"train": "train", "validation": "dev", "test": "test"}),
+            hub=HubSource(
+                "sentence-transformers/all-nli", "triplet", {"train": "train", "validation": "dev", "test": "test"}
+            ),
             notes={"train": _STAND_IN},
         ),
         DatasetSpec(
-            "paws", "(anchor, positive/negative) pairs + 1 if paraphrase, 0 if not",
+            "paws",
+            "(anchor, positive/negative) pairs + 1 if paraphrase, 0 if not",
             "PAWS: paraphrase pairs whose non-paraphrases share almost all words.",
             ("sentence1", "sentence2", "label"),
             mirror={"train": ("paws/dev.csv",), "validation": ("paws/dev.csv",)},
             bundled={"train": ("paws/train.csv",), "test": ("paws/test.csv",)},
-            hub=HubSource("google-research-datasets/paws", "labeled_final", {"train": "train", "validation": "validation", "test": "test"}),
+            hub=HubSource(
+                "google-research-datasets/paws",
+                "labeled_final",
+                {"train": "train", "validation": "validation", "test": "test"},
+            ),
             notes={"train": _STAND_IN},
         ),
         DatasetSpec(
-            "qa-pairs", "(anchor, positive) pairs",
+            "qa-pairs",
+            "(anchor, positive) pairs",
             "Questions paired with the sentence that answers them.",
             ("anchor", "positive"),
             mirror={"train": ("qa_pairs/xquad_train_pairs.csv",)},
             bundled={"train": ("qa_pairs/train.csv",)},
-            hub=HubSource("sentence-transformers/squad", None, {"train": "train"}, {"question": "anchor", "answer": "positive"}),
+            hub=HubSource(
+                "sentence-transformers/squad", None, {"train": "train"}, {"question": "anchor", "answer": "positive"}
+            ),
         ),
         DatasetSpec(
-            "qa-triplets", "(anchor, positive, negative) triplets",
+            "qa-triplets",
+            "(anchor, positive, negative) triplets",
             "Questions, the sentence that answers them, and a sentence of the same text that does not.",
             ("anchor", "positive", "negative"),
             mirror={"train": ("qa_pairs/xquad_train_triplets.csv",)},
             bundled={"train": ("qa_pairs/triplets.csv",)},
         ),
         DatasetSpec(
-            "banking77", "single sentences + class",
+            "banking77",
+            "single sentences + class",
             "Banking77: customer-service messages labelled with one of 77 intents.",
             ("sentence", "label"),
             mirror={"train": ("banking77/train.csv",), "test": ("banking77/test.csv",)},
@@ -149,22 +168,30 @@ DATASETS: dict[str, DatasetSpec] = {
             hub=HubSource("PolyAI/banking77", None, {"train": "train", "test": "test"}, {"text": "sentence"}),
         ),
         DatasetSpec(
-            "clinc150", "single sentences + class",
+            "clinc150",
+            "single sentences + class",
             "CLINC150: requests to a virtual assistant labelled with one of 150 intents in 10 domains.",
             ("sentence", "label"),
             mirror={"train": ("clinc150/train.csv",)},
             bundled={"train": ("clinc150/train.csv",), "test": ("clinc150/test.csv",)},
-            hub=HubSource("clinc_oos", "plus", {"train": "train", "validation": "validation", "test": "test"}, {"text": "sentence", "intent": "label"}),
+            hub=HubSource(
+                "clinc_oos",
+                "plus",
+                {"train": "train", "validation": "validation", "test": "test"},
+                {"text": "sentence", "intent": "label"},
+            ),
         ),
         DatasetSpec(
-            "sentences", "single sentences",
+            "sentences",
+            "single sentences",
             "Plain sentences without labels, for the unsupervised losses.",
             ("sentence",),
             mirror={"train": ("sentences/sentences.csv",)},
             bundled={"train": ("sentences/train.csv",)},
         ),
         DatasetSpec(
-            "xquad-retrieval", "retrieval: queries, corpus and relevance judgements",
+            "xquad-retrieval",
+            "retrieval: queries, corpus and relevance judgements",
             "A small retrieval set: questions, one passage per sentence, and which passage answers which question.",
             ("qid", "pid", "score"),
             mirror={
@@ -172,7 +199,11 @@ DATASETS: dict[str, DatasetSpec] = {
                 "corpus": ("retrieval_xquad/corpus.csv",),
                 "qrels": ("retrieval_xquad/qrels.csv",),
             },
-            bundled={"queries": ("retrieval/queries.csv",), "corpus": ("retrieval/corpus.csv",), "qrels": ("retrieval/qrels.csv",)},
+            bundled={
+                "queries": ("retrieval/queries.csv",),
+                "corpus": ("retrieval/corpus.csv",),
+                "qrels": ("retrieval/qrels.csv",),
+            },
         ),
     ]
 }
@@ -222,13 +253,12 @@ def load_dataset(name: str, split: str = "train", *, rows: int | None = None, ve
         raise ValueError(f"rows must be a positive whole number of rows (or None for the whole split), not {rows!r}.")
     tried: list[str] = []
     loaded = (
-        _from_mirror(spec, split, tried)
-        or _from_hub(spec, split, rows, tried)
-        or _from_bundled(spec, split, tried)
+        _from_mirror(spec, split, tried) or _from_hub(spec, split, rows, tried) or _from_bundled(spec, split, tried)
     )
     if loaded is None:
         raise FileNotFoundError(
-            f"No source has split {split!r} of {name!r}. Tried:\n  - " + "\n  - ".join(tried)
+            f"No source has split {split!r} of {name!r}. Tried:\n  - "
+            + "\n  - ".join(tried)
             + f"\nSplits by source: mirror {sorted(spec.mirror)}, bundled {sorted(spec.bundled)}"
             + (f", Hub {sorted(spec.hub.splits)}" if spec.hub else "")
             + ". Set LOSSBOOK_DATA to a mirror folder, go online, or pick another split."
@@ -315,7 +345,9 @@ def _from_hub(spec: DatasetSpec, split: str, rows: int | None, tried: list[str])
         path, source = repo_id, f"the Hugging Face Hub ({repo_id})"
     try:
         dataset = _read_hub_split(path, spec.hub.config, spec.hub.splits[split], rows)
-        dataset = dataset.rename_columns({old: new for old, new in spec.hub.renames.items() if old in dataset.column_names})
+        dataset = dataset.rename_columns(
+            {old: new for old, new in spec.hub.renames.items() if old in dataset.column_names}
+        )
         dataset = dataset.select_columns(list(_columns(spec, split)))
     except Exception as error:  # network, auth or format problems all mean "try the next source"
         tried.append(f"Hub {repo_id}: {type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}")
@@ -367,7 +399,9 @@ def _read_csv(spec: DatasetSpec, split: str, paths: list[Path]) -> datasets.Data
                     table[column].append(typed[column])
     features = datasets.Features(
         {
-            column: datasets.Value("int64" if column in _INT_COLUMNS else "float64" if column in _FLOAT_COLUMNS else "string")
+            column: datasets.Value(
+                "int64" if column in _INT_COLUMNS else "float64" if column in _FLOAT_COLUMNS else "string"
+            )
             for column in columns
         }
     )

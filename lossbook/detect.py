@@ -73,8 +73,10 @@ def _dataset_from_columns(columns: dict) -> datasets.Dataset:
     lengths = {name: len(values) for name, values in columns.items()}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{name!r}: {length}" for name, length in lengths.items())
-        raise FormatError(f"Every column needs one value per row, but the columns have different lengths ({shown}). "
-                          "Make them equally long (each row is one example).")
+        raise FormatError(
+            f"Every column needs one value per row, but the columns have different lengths ({shown}). "
+            "Make them equally long (each row is one example)."
+        )
     try:
         return datasets.Dataset.from_dict(columns)
     except (ValueError, TypeError) as error:  # pyarrow's ArrowInvalid / ArrowTypeError: mixed kinds in one column
@@ -115,7 +117,10 @@ def detect_format(data) -> Detection:
     inputs = [name for name in columns if name != label_column]
     reasons = []
     if label_column:
-        reasons.append(f"'{label_column}' is the label column (sentence-transformers takes the first of {', '.join(LABEL_COLUMNS)})")
+        reasons.append(
+            f"'{label_column}' is the label column "
+            f"(sentence-transformers takes the first of {', '.join(LABEL_COLUMNS)})"
+        )
     else:
         reasons.append(f"no label column (none is named {', '.join(LABEL_COLUMNS)})")
     if not inputs:
@@ -132,13 +137,19 @@ def detect_format(data) -> Detection:
 
 
 def _refuse_non_text_inputs(dataset: datasets.Dataset, inputs: list[str], label_column: str | None) -> None:
-    not_text = [name for name in inputs if getattr(dataset.features[name], "dtype", None) not in ("string", "large_string")]
+    not_text = [
+        name for name in inputs if getattr(dataset.features[name], "dtype", None) not in ("string", "large_string")
+    ]
     if not not_text:
         return
     kinds = ", ".join(f"'{name}' ({_kind(dataset.features[name])})" for name in not_text)
-    label_hint = "" if label_column else (
-        " If one of them is the label, rename it to 'label' (classes, 0/1) or 'score' (floats): "
-        f"dataset.rename_column('{not_text[0]}', 'label')."
+    label_hint = (
+        ""
+        if label_column
+        else (
+            " If one of them is the label, rename it to 'label' (classes, 0/1) or 'score' (floats): "
+            f"dataset.rename_column('{not_text[0]}', 'label')."
+        )
     )
     raise FormatError(
         f"Every column except the label is fed to the model as text, but {kinds} is not text. "
@@ -165,7 +176,11 @@ def _without_label(sample: datasets.Dataset, inputs: list[str]) -> tuple[Format,
         return FORMATS["anchor-anchor"], [f"{identical:.0%} of the pairs are the same text twice"], []
     damaged = sum(_is_damaged_copy(a, b) for a, b in zip(first, second)) / len(first)
     if damaged >= 0.8:
-        return FORMATS["damaged-original"], [f"in {damaged:.0%} of the pairs the first text is the second with words deleted"], []
+        return (
+            FORMATS["damaged-original"],
+            [f"in {damaged:.0%} of the pairs the first text is the second with words deleted"],
+            [],
+        )
     reasons = ["two text columns and no labels: (anchor, positive) pairs; other rows' positives act as negatives"]
     return FORMATS["pair"], reasons, []
 
@@ -195,8 +210,10 @@ def _with_label(
     # Missing labels (None, NaN) say nothing about the kind of label; check() reports them.
     values = [v for v in values if v is not None and v == v]
     if not values:
-        raise FormatError(f"Every value of the label column {label_column!r} is missing (None or NaN): "
-                          "there is nothing to learn from.")
+        raise FormatError(
+            f"Every value of the label column {label_column!r} is missing (None or NaN): "
+            "there is nothing to learn from."
+        )
     integer = str(feature.dtype).startswith(("int", "uint", "bool")) or all(float(v).is_integer() for v in values)
     distinct = sorted(set(values))
     shown = ", ".join(str(v) for v in distinct[:8]) + (" ..." if len(distinct) > 8 else "")
@@ -221,7 +238,9 @@ def _with_label(
     return FORMATS["pair-score"], reasons, ([FORMATS["pair-class"]] if integer else [])
 
 
-def _vector_label(sample: datasets.Dataset, inputs: list[str], label_column: str) -> tuple[Format, list[str], list[Format]]:
+def _vector_label(
+    sample: datasets.Dataset, inputs: list[str], label_column: str
+) -> tuple[Format, list[str], list[Format]]:
     n = len(inputs)
     first = sample[0][label_column]
     nested = bool(first) and isinstance(first[0], (list, tuple))

@@ -12,14 +12,18 @@ def resolve_device(device: str | torch.device = "auto") -> tuple[torch.device, s
     if isinstance(device, torch.device):
         return device, "chosen by the caller"
     if not isinstance(device, str):
-        raise TypeError(f"device must be 'auto', a device name like 'cpu' or 'cuda:0', or a torch.device; got {device!r}.")
+        raise TypeError(
+            f"device must be 'auto', a device name like 'cpu' or 'cuda:0', or a torch.device; got {device!r}."
+        )
     if device != "auto":
         try:
             chosen = torch.device(device)
         except RuntimeError as error:
             raise ValueError(f"Unknown device {device!r}: use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'.") from error
         if chosen.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} was asked for, but no CUDA GPU is available here; use 'auto' or 'cpu'.")
+            raise ValueError(
+                f"device={device!r} was asked for, but no CUDA GPU is available here; use 'auto' or 'cpu'."
+            )
         return chosen, "chosen by the caller"
     if torch.cuda.is_available():
         return torch.device("cuda"), f"auto: CUDA GPU found ({torch.cuda.get_device_name(0)})"

@@ -35,7 +35,9 @@ class World:
             return cls()
         device = None
         if torch.cuda.is_available():
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", dist.get_rank() % torch.cuda.device_count())))
+            device = torch.device(
+                "cuda", int(os.environ.get("LOCAL_RANK", dist.get_rank() % torch.cuda.device_count()))
+            )
             torch.cuda.set_device(device)
         return cls(dist.get_world_size(), dist.get_rank(), device)
 

@@ -19,19 +19,51 @@ from collections.abc import Callable
 import numpy as np
 
 from lossbook.data import RetrievalSet
-from lossbook.validate import model_with_encode, whole_number
 from lossbook.detect import as_dataset, detect_format, label_column_of
 from lossbook.metrics import (
-    BinaryResult, ClassificationResult, EvaluationWarning, Grid, Result, RetrievalResult, STSResult, TripletResult,
-    _check_binary, _check_gold, _check_k, _check_k_values, average_precision, binary_metrics, knn_metrics,
-    retrieval_metrics, sts_metrics, triplet_metrics,
+    BinaryResult,
+    ClassificationResult,
+    EvaluationWarning,
+    Grid,
+    Result,
+    RetrievalResult,
+    STSResult,
+    TripletResult,
+    _check_binary,
+    _check_gold,
+    _check_k,
+    _check_k_values,
+    average_precision,
+    binary_metrics,
+    knn_metrics,
+    retrieval_metrics,
+    sts_metrics,
+    triplet_metrics,
 )
+from lossbook.validate import model_with_encode, whole_number
 
 __all__ = [
-    "BinaryResult", "ClassificationResult", "EvaluationWarning", "Grid", "Result", "RetrievalResult",
-    "STSResult", "TripletResult", "average_precision", "binary_metrics", "evaluate", "evaluate_binary",
-    "evaluate_classification", "evaluate_grid", "evaluate_retrieval", "evaluate_sts", "evaluate_triplets",
-    "knn_metrics", "retrieval_metrics", "sts_metrics", "triplet_metrics",
+    "BinaryResult",
+    "ClassificationResult",
+    "EvaluationWarning",
+    "Grid",
+    "Result",
+    "RetrievalResult",
+    "STSResult",
+    "TripletResult",
+    "average_precision",
+    "binary_metrics",
+    "evaluate",
+    "evaluate_binary",
+    "evaluate_classification",
+    "evaluate_grid",
+    "evaluate_retrieval",
+    "evaluate_sts",
+    "evaluate_triplets",
+    "knn_metrics",
+    "retrieval_metrics",
+    "sts_metrics",
+    "triplet_metrics",
 ]
 
 
@@ -62,9 +94,14 @@ def _model_attr(model, name: str) -> int | None:
 
 def _check_dims(dims, width: int | None) -> list[int]:
     dims = [dims] if isinstance(dims, int) else list(dims)
-    bad = [d for d in dims if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1 or (width and d > width)]
+    bad = [
+        d for d in dims if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1 or (width and d > width)
+    ]
     if not dims or bad:
-        raise ValueError(f"dims must be a non-empty list of ints in 1..{width or 'the embedding size'} (the model's embedding size); got {dims!r}.")
+        raise ValueError(
+            f"dims must be a non-empty list of ints in 1..{width or 'the embedding size'} "
+            f"(the model's embedding size); got {dims!r}."
+        )
     return [int(d) for d in dims]
 
 
@@ -73,7 +110,10 @@ def _check_layers(layers, model) -> list[int]:
     n = _model_attr(model, "num_layers")
     bad = [x for x in layers if not isinstance(x, int) or isinstance(x, bool) or x == 0 or (n and not -n <= x <= n)]
     if not layers or bad:
-        raise ValueError(f"layers must be a non-empty list of ints in 1..{n or 'num_layers'} (negative counts from the end); got {layers!r}.")
+        raise ValueError(
+            f"layers must be a non-empty list of ints in 1..{n or 'num_layers'} "
+            f"(negative counts from the end); got {layers!r}."
+        )
     return [n + x + 1 if x < 0 and n else x for x in layers]
 
 
@@ -83,7 +123,9 @@ def _embed(model, text_lists: list[list[str]], *, layer: int | None, batch_size:
     embeddings = model.encode(unique, batch_size=batch_size, convert_to_numpy=True, **kwargs)
     embeddings = np.asarray(embeddings.cpu() if hasattr(embeddings, "cpu") else embeddings, dtype=np.float64)
     if embeddings.ndim != 2 or len(embeddings) != len(unique):
-        raise ValueError(f"model.encode returned shape {embeddings.shape} for {len(unique)} texts; expected ({len(unique)}, dim).")
+        raise ValueError(
+            f"model.encode returned shape {embeddings.shape} for {len(unique)} texts; expected ({len(unique)}, dim)."
+        )
     index = {text: i for i, text in enumerate(unique)}
     return [embeddings[[index[text] for text in texts]] for texts in text_lists]
 
@@ -114,25 +156,47 @@ def evaluate_sts(model, data, *, dims=None, layers=None, batch_size: int = 32, g
 
     Returns an ``STSResult``, or a ``Grid`` of them when ``dims`` or ``layers`` is given (or ``grid=True``).
     """
-    texts, gold = _columns(data, "evaluate_sts", 2, labelled=True, expected="two text columns and a float 'score' (or 'label') column")
+    texts, gold = _columns(
+        data, "evaluate_sts", 2, labelled=True, expected="two text columns and a float 'score' (or 'label') column"
+    )
     gold = _check_gold(gold)
-    return _run(model, texts, lambda x, y: sts_metrics(x, y, gold), dims=dims, layers=layers, batch_size=batch_size, grid=grid)
+    return _run(
+        model, texts, lambda x, y: sts_metrics(x, y, gold), dims=dims, layers=layers, batch_size=batch_size, grid=grid
+    )
 
 
 def evaluate_binary(model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False):
     """AP, best F1 and best accuracy of cosine as a match score. ``data``: two text columns + a 0/1 ``label``."""
-    texts, labels = _columns(data, "evaluate_binary", 2, labelled=True, expected="two text columns and a 0/1 'label' column")
+    texts, labels = _columns(
+        data, "evaluate_binary", 2, labelled=True, expected="two text columns and a 0/1 'label' column"
+    )
     labels = _check_binary(np.asarray(labels))
-    return _run(model, texts, lambda x, y: binary_metrics(x, y, labels), dims=dims, layers=layers, batch_size=batch_size, grid=grid)
+    return _run(
+        model,
+        texts,
+        lambda x, y: binary_metrics(x, y, labels),
+        dims=dims,
+        layers=layers,
+        batch_size=batch_size,
+        grid=grid,
+    )
 
 
 def evaluate_triplets(model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False):
     """Share of (anchor, positive, negative) rows where the positive is closer. ``data``: three text columns."""
-    texts, _ = _columns(data, "evaluate_triplets", 3, labelled=False, expected="three text columns (anchor, positive, negative) and no label")
+    texts, _ = _columns(
+        data,
+        "evaluate_triplets",
+        3,
+        labelled=False,
+        expected="three text columns (anchor, positive, negative) and no label",
+    )
     return _run(model, texts, triplet_metrics, dims=dims, layers=layers, batch_size=batch_size, grid=grid)
 
 
-def evaluate_classification(model, train, test, *, k: int = 5, dims=None, layers=None, batch_size: int = 32, grid: bool = False):
+def evaluate_classification(
+    model, train, test, *, k: int = 5, dims=None, layers=None, batch_size: int = 32, grid: bool = False
+):
     """k-NN accuracy of ``test`` against ``train``; each is one text column + a ``label`` column."""
     expected = "one text column and a 'label' column"
     train_texts, train_labels = _columns(train, "evaluate_classification (train)", 1, labelled=True, expected=expected)
@@ -143,24 +207,41 @@ def evaluate_classification(model, train, test, *, k: int = 5, dims=None, layers
 
 
 def evaluate_retrieval(
-    model, retrieval_set: RetrievalSet, *, k_values=(1, 5, 10), dims=None, layers=None, batch_size: int = 32, grid: bool = False
+    model,
+    retrieval_set: RetrievalSet,
+    *,
+    k_values=(1, 5, 10),
+    dims=None,
+    layers=None,
+    batch_size: int = 32,
+    grid: bool = False,
 ):
     """MRR@10, NDCG@10, Recall@k, Accuracy@k of ranking ``retrieval_set.corpus`` for each query.
 
     Only queries with at least one relevant passage are evaluated (and encoded).
     """
     if not isinstance(retrieval_set, RetrievalSet):
-        raise ValueError(f"evaluate_retrieval expects a RetrievalSet (see lossbook.data.load_retrieval), got {type(retrieval_set).__name__}.")
+        raise ValueError(
+            "evaluate_retrieval expects a RetrievalSet (see lossbook.data.load_retrieval), "
+            f"got {type(retrieval_set).__name__}."
+        )
     k_values = _check_k_values(k_values)
     relevant = retrieval_set.relevant
     qids = [q for q in retrieval_set.queries if relevant.get(q)]
     pids = list(retrieval_set.corpus)
     if not qids or not pids:
-        raise ValueError(f"evaluate_retrieval needs a corpus and queries with relevant passages; got {retrieval_set!r} with {len(qids)} such queries.")
+        raise ValueError(
+            "evaluate_retrieval needs a corpus and queries with relevant passages; "
+            f"got {retrieval_set!r} with {len(qids)} such queries."
+        )
     missing = set().union(*(relevant[q] for q in qids)) - set(pids)
     if missing:
         shown = sorted(missing)[:3]
-        warnings.warn(f"{len(missing)} relevant passage id(s) are not in the corpus (e.g. {shown}); they count as never found.", EvaluationWarning, stacklevel=2)
+        warnings.warn(
+            f"{len(missing)} relevant passage id(s) are not in the corpus (e.g. {shown}); they count as never found.",
+            EvaluationWarning,
+            stacklevel=2,
+        )
     texts = [[retrieval_set.queries[q] for q in qids], [retrieval_set.corpus[p] for p in pids]]
     core = lambda q, c: retrieval_metrics(q, c, qids, pids, relevant, k_values=k_values)  # noqa: E731
     return _run(model, texts, core, dims=dims, layers=layers, batch_size=batch_size, grid=grid)
@@ -170,7 +251,18 @@ def evaluate_retrieval(
 _BY_FORMAT = {"pair-score": evaluate_sts, "pair-binary": evaluate_binary, "triplet": evaluate_triplets}
 
 
-def evaluate(model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False, train=None, k: int = 5, k_values=(1, 5, 10)):
+def evaluate(
+    model,
+    data,
+    *,
+    dims=None,
+    layers=None,
+    batch_size: int = 32,
+    grid: bool = False,
+    train=None,
+    k: int = 5,
+    k_values=(1, 5, 10),
+):
     """Evaluate with the task that fits ``data``: a ``RetrievalSet`` -> retrieval, otherwise by detected format.
 
     ``pair-score`` -> ``evaluate_sts``; ``pair-binary`` -> ``evaluate_binary``; ``triplet`` ->
@@ -186,7 +278,9 @@ def evaluate(model, data, *, dims=None, layers=None, batch_size: int = 32, grid:
         raise ValueError(f"evaluate could not tell which task this data is for: {error}") from None
     if key == "sentence-class":
         if train is None:
-            raise ValueError("Single sentences with classes are evaluated by k-NN against a train set: pass train=<train data>.")
+            raise ValueError(
+                "Single sentences with classes are evaluated by k-NN against a train set: pass train=<train data>."
+            )
         return evaluate_classification(model, train, data, k=k, **common)
     if key not in _BY_FORMAT:
         raise ValueError(

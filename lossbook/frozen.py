@@ -48,8 +48,15 @@ class FrozenEncoderCache:
 
     @classmethod
     @torch.no_grad()
-    def build(cls, model: nn.Module, loss: nn.Module, tokens: TokenizedColumns, pad_id: int, device: torch.device,
-              batch_size: int = 64) -> FrozenEncoderCache:
+    def build(
+        cls,
+        model: nn.Module,
+        loss: nn.Module,
+        tokens: TokenizedColumns,
+        pad_id: int,
+        device: torch.device,
+        batch_size: int = 64,
+    ) -> FrozenEncoderCache:
         refuse_unsupported(loss)
         if getattr(model, "head", None) is None:
             model.add_head()
@@ -63,12 +70,21 @@ class FrozenEncoderCache:
             raise
 
     @classmethod
-    def _fill(cls, model: nn.Module, loss: nn.Module, tokens: TokenizedColumns, pad_id: int, device: torch.device,
-              batch_size: int) -> FrozenEncoderCache:
+    def _fill(
+        cls,
+        model: nn.Module,
+        loss: nn.Module,
+        tokens: TokenizedColumns,
+        pad_id: int,
+        device: torch.device,
+        batch_size: int,
+    ) -> FrozenEncoderCache:
         distinct: dict[tuple[int, ...], int] = {}
         index = []
         for column in tokens.columns:
-            index.append(torch.tensor([distinct.setdefault(tuple(ids), len(distinct)) for ids in column], device=device))
+            index.append(
+                torch.tensor([distinct.setdefault(tuple(ids), len(distinct)) for ids in column], device=device)
+            )
         sequences = list(distinct)
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
         pooled = torch.empty(len(sequences), model.transformer.config.hidden_size, device=device)
@@ -77,8 +93,11 @@ class FrozenEncoderCache:
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             features = _pad([list(sequences[i]) for i in chunk], pad_id, device)
-            hidden = model.transformer(input_ids=features["input_ids"], attention_mask=features["attention_mask"],
-                                       token_type_ids=features["token_type_ids"]).last_hidden_state
+            hidden = model.transformer(
+                input_ids=features["input_ids"],
+                attention_mask=features["attention_mask"],
+                token_type_ids=features["token_type_ids"],
+            ).last_hidden_state
             pooled[torch.tensor(chunk, device=device)] = mean_pool(hidden, features["attention_mask"]).float()
         model.train(was_training)
         return cls(model, loss, pooled, index)

@@ -19,9 +19,20 @@ from scipy import stats
 from sklearn import metrics as sklearn_metrics
 
 __all__ = [
-    "BinaryResult", "ClassificationResult", "EvaluationWarning", "Grid", "Result", "RetrievalResult",
-    "STSResult", "TripletResult", "average_precision", "binary_metrics", "knn_metrics", "retrieval_metrics",
-    "sts_metrics", "triplet_metrics",
+    "BinaryResult",
+    "ClassificationResult",
+    "EvaluationWarning",
+    "Grid",
+    "Result",
+    "RetrievalResult",
+    "STSResult",
+    "TripletResult",
+    "average_precision",
+    "binary_metrics",
+    "knn_metrics",
+    "retrieval_metrics",
+    "sts_metrics",
+    "triplet_metrics",
 ]
 
 
@@ -181,7 +192,9 @@ def _cosine_rows(a: np.ndarray, b: np.ndarray, n: int | None = None) -> np.ndarr
     """Cosine of each row of ``a`` with the same row of ``b`` (both must have ``n`` rows when given)."""
     a, b = _unit(a), _unit(b)
     if a.ndim != 2 or a.shape != b.shape or (n is not None and len(a) != n):
-        raise ValueError(f"Expected two (N, dim) embedding arrays of one shape with N = {n}; got {a.shape} and {b.shape}.")
+        raise ValueError(
+            f"Expected two (N, dim) embedding arrays of one shape with N = {n}; got {a.shape} and {b.shape}."
+        )
     return np.sum(a * b, axis=1)
 
 
@@ -200,9 +213,15 @@ def sts_metrics(emb1: np.ndarray, emb2: np.ndarray, gold: Sequence[float]) -> ST
     cosine = _cosine_rows(emb1, emb2, len(gold))
     for name, values in (("gold score", gold), ("predicted cosine similarity", cosine)):
         if np.ptp(values) < 1e-12:
-            warnings.warn(f"Every {name} is {values[0]:g}: correlation is undefined; returning NaN.", EvaluationWarning, stacklevel=2)
+            warnings.warn(
+                f"Every {name} is {values[0]:g}: correlation is undefined; returning NaN.",
+                EvaluationWarning,
+                stacklevel=2,
+            )
             return STSResult(float("nan"), float("nan"), len(gold))
-    return STSResult(float(stats.spearmanr(cosine, gold).statistic), float(stats.pearsonr(cosine, gold).statistic), len(gold))
+    return STSResult(
+        float(stats.spearmanr(cosine, gold).statistic), float(stats.pearsonr(cosine, gold).statistic), len(gold)
+    )
 
 
 def _check_gold(gold) -> np.ndarray:
@@ -222,7 +241,9 @@ def average_precision(scores: Sequence[float], labels: Sequence[int]) -> float:
     """
     scores, labels = np.asarray(scores, dtype=np.float64), np.asarray(labels)
     if labels.size == 0 or not (labels == 1).any():
-        warnings.warn("No positive label (1): average precision is undefined; returning NaN.", EvaluationWarning, stacklevel=2)
+        warnings.warn(
+            "No positive label (1): average precision is undefined; returning NaN.", EvaluationWarning, stacklevel=2
+        )
         return float("nan")
     return float(sklearn_metrics.average_precision_score(labels, scores))
 
@@ -280,13 +301,17 @@ def binary_metrics(emb1: np.ndarray, emb2: np.ndarray, labels: Sequence[int]) ->
         accuracy, accuracy_threshold = accuracy_all[j], _threshold_after(group_scores, j)
     else:
         accuracy, accuracy_threshold = (n - positives) / n, float(np.nextafter(group_scores[0], np.inf))
-    return BinaryResult(float(ap), float(f1), float(precision), float(recall), threshold, float(accuracy), accuracy_threshold, n)
+    return BinaryResult(
+        float(ap), float(f1), float(precision), float(recall), threshold, float(accuracy), accuracy_threshold, n
+    )
 
 
 def _check_binary(labels: np.ndarray) -> np.ndarray:
     if labels.ndim != 1 or len(labels) == 0 or not np.isin(labels, (0, 1)).all():
         shown = sorted(set(labels.ravel().tolist()), key=str)[:8]
-        raise ValueError(f"Binary evaluation needs a non-empty list of labels 0 (no match) or 1 (match); got values {shown}.")
+        raise ValueError(
+            f"Binary evaluation needs a non-empty list of labels 0 (no match) or 1 (match); got values {shown}."
+        )
     return labels.astype(int)
 
 
@@ -298,7 +323,9 @@ def triplet_metrics(anchor: np.ndarray, positive: np.ndarray, negative: np.ndarr
     return TripletResult(float(wins.mean()), len(wins))
 
 
-def knn_metrics(train: np.ndarray, train_labels: Sequence, test: np.ndarray, test_labels: Sequence, *, k: int = 5) -> ClassificationResult:
+def knn_metrics(
+    train: np.ndarray, train_labels: Sequence, test: np.ndarray, test_labels: Sequence, *, k: int = 5
+) -> ClassificationResult:
     """Accuracy of a k-nearest-neighbour vote (cosine) of each test embedding among the train embeddings.
 
     The most frequent label among the k nearest wins; a tie goes to the tied label met first, nearest first.
@@ -311,15 +338,18 @@ def knn_metrics(train: np.ndarray, train_labels: Sequence, test: np.ndarray, tes
     if len(classes) == 1:
         warnings.warn(
             f"Every train sentence has the class {next(iter(classes))!r}: the k-NN vote can only predict it, so the "
-            "accuracy measures the share of test rows of that class, not the embeddings. Use train data with several classes.",
-            EvaluationWarning, stacklevel=2,
+            "accuracy measures the share of test rows of that class, not the embeddings. "
+            "Use train data with several classes.",
+            EvaluationWarning,
+            stacklevel=2,
         )
     unseen = sorted({label for label in test_labels if label not in classes}, key=str)
     if unseen:
         warnings.warn(
-            f"{len(unseen)} test class(es) never occur in the train set (e.g. {unseen[:5]}): their rows always count as "
-            "wrong. Evaluate against train data that covers every test class.",
-            EvaluationWarning, stacklevel=2,
+            f"{len(unseen)} test class(es) never occur in the train set (e.g. {unseen[:5]}): "
+            "their rows always count as wrong. Evaluate against train data that covers every test class.",
+            EvaluationWarning,
+            stacklevel=2,
         )
     similarity = _unit(test) @ _unit(train).T
     nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
@@ -338,8 +368,13 @@ def _check_k(k, n_train: int) -> None:
 
 
 def retrieval_metrics(
-    query_emb: np.ndarray, corpus_emb: np.ndarray, query_ids: Sequence[str], corpus_ids: Sequence[str],
-    relevant: Mapping[str, set[str]], *, k_values: Sequence[int] = (1, 5, 10),
+    query_emb: np.ndarray,
+    corpus_emb: np.ndarray,
+    query_ids: Sequence[str],
+    corpus_ids: Sequence[str],
+    relevant: Mapping[str, set[str]],
+    *,
+    k_values: Sequence[int] = (1, 5, 10),
 ) -> RetrievalResult:
     """MRR@10, NDCG@10, Recall@k and Accuracy@k, ranking the corpus by cosine (ties: corpus order).
 
@@ -362,7 +397,9 @@ def retrieval_metrics(
             is_rel = np.array([corpus_ids[j] in wanted for j in top], dtype=float)
             first = np.flatnonzero(is_rel[:10])
             mrr.append(1.0 / (first[0] + 1) if first.size else 0.0)
-            ndcg.append(np.sum(is_rel[:10] * discount[: min(10, depth)]) / np.sum(discount[: min(10, len(wanted), depth)]))
+            ndcg.append(
+                np.sum(is_rel[:10] * discount[: min(10, depth)]) / np.sum(discount[: min(10, len(wanted), depth)])
+            )
             for k in k_values:
                 found = is_rel[:k].sum()
                 recall[k].append(found / len(wanted))

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
-from transformers.utils import logging as hf_logging
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
 from lossbook.device import resolve_device
 from lossbook.model_files import (
@@ -129,7 +129,8 @@ class EmbeddingModel(nn.Module):
         return (
             f"EmbeddingModel(name={self.name!r}, dim={self.embedding_dim}, layers={self.num_layers}, "
             f"normalize={self.normalize}, max_seq_length={self.max_seq_length}, device={str(self.device)!r}"
-            + (f", head=Linear({self.head.in_features}->{self.head.out_features})" if self.head is not None else "") + ")"
+            + (f", head=Linear({self.head.in_features}->{self.head.out_features})" if self.head is not None else "")
+            + ")"
         )
 
     # -- tokenize and embed ----------------------------------------------------------------------
@@ -146,9 +147,7 @@ class EmbeddingModel(nn.Module):
             )
         )
 
-    def forward(
-        self, features: dict[str, torch.Tensor], *, output_all_layers: bool = False
-    ) -> dict[str, torch.Tensor]:
+    def forward(self, features: dict[str, torch.Tensor], *, output_all_layers: bool = False) -> dict[str, torch.Tensor]:
         """Embed a tokenized batch.
 
         Returns ``features`` with ``"token_embeddings"`` (B, T, D) and ``"sentence_embedding"`` (B, D)
@@ -332,8 +331,9 @@ def load_model(
     positions = transformer.config.max_position_embeddings
     if max_seq_length is None and length is not None and length > positions:
         # The folder's own setting is beyond what the model can read: use what it can, rather than fail to load.
-        logger.warning("%s sets max_seq_length=%d but the model has %d positions; using %d.",
-                       folder, length, positions, positions)
+        logger.warning(
+            "%s sets max_seq_length=%d but the model has %d positions; using %d.", folder, length, positions, positions
+        )
         length = positions
     model = EmbeddingModel(
         transformer,

@@ -109,9 +109,9 @@ def check_model_folder(folder: Path) -> None:
         raise ModelNotFoundError(
             f"{folder} holds its weights only as {', '.join(pickled)}, a pickle file; lossbook refuses it on purpose, "
             "because loading a pickle can run any code it contains. If you trust the file, convert it once to "
-            "safetensors: python -c \"from transformers import AutoModel; "
+            'safetensors: python -c "from transformers import AutoModel; '
             f"AutoModel.from_pretrained('{folder}', use_safetensors=False).save_pretrained('{folder}', "
-            "safe_serialization=True)\", then load the folder again."
+            'safe_serialization=True)", then load the folder again.'
         )
     raise ModelNotFoundError(
         f"{folder} has a config.json but no weights (model.safetensors). Save the model again, or copy its "
@@ -143,7 +143,11 @@ def _explain(name: str, attempts: list[str], *, hub_possible: bool) -> str:
 
 # Files that show a folder holds a model: save() does not write over them unless asked to.
 _MODEL_MARKERS = (
-    "config.json", "model.safetensors", "model.safetensors.index.json", "modules.json", "pytorch_model.bin",
+    "config.json",
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "modules.json",
+    "pytorch_model.bin",
 )
 
 
@@ -214,7 +218,8 @@ def read_sentence_transformers_layout(folder: Path) -> SentenceTransformersLayou
             modes = sorted(key for key, on in pooling.items() if key.startswith("pooling_mode_") and on is True)
             if pooling.get("pooling_mode") not in (None, "mean") or modes not in ([], ["pooling_mode_mean_tokens"]):
                 raise ValueError(
-                    f"{folder} pools with {pooling.get('pooling_mode') or modes}; lossbook implements mean pooling only. "
+                    f"{folder} pools with {pooling.get('pooling_mode') or modes}; "
+                    "lossbook implements mean pooling only. "
                     "Use sentence_transformers.SentenceTransformer for this model (lossbook's losses accept it)."
                 )
     dense = [module for module in modules if module["type"].endswith("Dense")]
@@ -259,7 +264,9 @@ def write_sentence_transformers_layout(
     if normalize:
         index = len(modules)
         path = f"{index}_Normalize"
-        modules.append({"idx": index, "name": str(index), "path": path, "type": "sentence_transformers.models.Normalize"})
+        modules.append(
+            {"idx": index, "name": str(index), "path": path, "type": "sentence_transformers.models.Normalize"}
+        )
         (folder / path).mkdir(exist_ok=True)
     (folder / "modules.json").write_text(json.dumps(modules, indent=2))
     (folder / "sentence_bert_config.json").write_text(

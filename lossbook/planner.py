@@ -57,8 +57,17 @@ def _peak_memory_mb(device: torch.device) -> tuple[float, str]:
     return (peak / 2**20 if sys.platform == "darwin" else peak / 1024), "peak resident memory of this process"
 
 
-def plan(model: nn.Module, loss: nn.Module, data, *, batch_size: int = 16, steps: int = 100,
-         max_seq_length: int | None = None, device: str | torch.device = "auto", repeats: int = 2) -> Plan:
+def plan(
+    model: nn.Module,
+    loss: nn.Module,
+    data,
+    *,
+    batch_size: int = 16,
+    steps: int = 100,
+    max_seq_length: int | None = None,
+    device: str | torch.device = "auto",
+    repeats: int = 2,
+) -> Plan:
     """Measure one training step and extrapolate to ``steps`` (see the module docstring).
 
     ``data`` may be a ``datasets.Dataset`` or a dict of columns, as for ``train()``; the arguments, the
@@ -91,7 +100,9 @@ def plan(model: nn.Module, loss: nn.Module, data, *, batch_size: int = 16, steps
             if target.type == "cuda":
                 torch.cuda.synchronize(target)
             start = time.perf_counter()
-            value = step_loss(model, loss, tokens, rows, label_tensor(tokens.labels, rows, target), pad_id, target, plain=plain)
+            value = step_loss(
+                model, loss, tokens, rows, label_tensor(tokens.labels, rows, target), pad_id, target, plain=plain
+            )
             value.backward()
             if target.type == "cuda":
                 torch.cuda.synchronize(target)

@@ -50,9 +50,17 @@ def unknown_loss_message(name: str) -> str:
     return f"Unknown loss {name!r}.{hint}"
 
 
-def build_loss(name: str, model: nn.Module, data: datasets.Dataset | None = None, *, scale: float | None = None,
-               margin: float | None = None, matryoshka_dims: list[int] | None = None, adaptive_layers: bool = False,
-               guide: nn.Module | None = None) -> nn.Module:
+def build_loss(
+    name: str,
+    model: nn.Module,
+    data: datasets.Dataset | None = None,
+    *,
+    scale: float | None = None,
+    margin: float | None = None,
+    matryoshka_dims: list[int] | None = None,
+    adaptive_layers: bool = False,
+    guide: nn.Module | None = None,
+) -> nn.Module:
     """Construct the loss ``name`` on ``model``; options that the loss does not have are ignored."""
     if name not in losses.LOSS_NAMES:
         raise ValueError(unknown_loss_message(name))
@@ -111,8 +119,12 @@ def yardstick(dataset_name: str | None, data: datasets.Dataset, *, eval_rows: in
         return Yardstick(f"Spearman on {dataset_name} validation", data, held)
     if key in ("pair-score", "pair-binary", "triplet"):
         train, held = _held_out(data, eval_rows)
-        return Yardstick(f"{'Spearman' if key == 'pair-score' else 'AP' if key == 'pair-binary' else 'accuracy'} "
-                         f"on {len(held)} held-out rows", train, held)
+        return Yardstick(
+            f"{'Spearman' if key == 'pair-score' else 'AP' if key == 'pair-binary' else 'accuracy'} "
+            f"on {len(held)} held-out rows",
+            train,
+            held,
+        )
     if key == "sentence-class":
         train, held = _held_out(data, eval_rows)
         return Yardstick(f"k-NN accuracy on {len(held)} held-out sentences", train, held, train_for_knn=train)

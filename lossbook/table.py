@@ -27,10 +27,23 @@ __all__ = ["LossOption", "all_losses", "losses_for", "modifiers", "regularizers"
 # Row order and sections of sentence-transformers' loss overview, plus the rows added since.
 TABLE_SECTIONS = {
     "Losses by data format": [
-        "sentence-class", "sentences", "anchor-anchor", "damaged-original", "pair-class", "pair", "pair-binary",
-        "pair-score", "triplet", "n-tuple",
+        "sentence-class",
+        "sentences",
+        "anchor-anchor",
+        "damaged-original",
+        "pair-class",
+        "pair",
+        "pair-binary",
+        "pair-score",
+        "triplet",
+        "n-tuple",
     ],
-    "Distillation": ["sentence-teacher-embedding", "sentences-teacher-embedding", "triplet-margin", "n-tuple-teacher-scores"],
+    "Distillation": [
+        "sentence-teacher-embedding",
+        "sentences-teacher-embedding",
+        "triplet-margin",
+        "n-tuple-teacher-scores",
+    ],
 }
 _DOCS_DISAGREE = (
     "sentence-transformers' docs table lists ContrastiveTensionLoss for single sentences and "
@@ -99,8 +112,9 @@ def _format(fmt) -> Format:
     if isinstance(fmt, (datasets.Dataset, Mapping)):
         return detect_format(fmt).format
     raise TypeError(
-        f"Expected a data format: a Format, its key (e.g. 'pair-score'), a Detection from detect_format(data), or the "
-        f"data itself (a datasets.Dataset or a dict of columns); got {type(fmt).__name__}. Known formats: {', '.join(FORMATS)}."
+        "Expected a data format: a Format, its key (e.g. 'pair-score'), a Detection from detect_format(data), or the "
+        f"data itself (a datasets.Dataset or a dict of columns); got {type(fmt).__name__}. "
+        f"Known formats: {', '.join(FORMATS)}."
     )
 
 
@@ -154,8 +168,12 @@ def render_table(*, markdown: bool = True, with_conversions: bool = False) -> st
         lines.append("| " + " | ".join(cells) + " |" if markdown else "  ".join(cells))
 
     def names(fmt: Format) -> str:
-        marked = [(f"**{cls.__name__}**" if markdown else f"{cls.__name__}*") if fmt in getattr(cls, "commonly_used", ())
-                  else cls.__name__ for cls in _direct(fmt)]
+        marked = [
+            (f"**{cls.__name__}**" if markdown else f"{cls.__name__}*")
+            if fmt in getattr(cls, "commonly_used", ())
+            else cls.__name__
+            for cls in _direct(fmt)
+        ]
         return ", ".join(marked) or "-"
 
     for section, keys in TABLE_SECTIONS.items():
@@ -167,7 +185,10 @@ def render_table(*, markdown: bool = True, with_conversions: bool = False) -> st
             fmt = FORMATS[key]
             cells = [fmt.inputs_text, fmt.labels_text, names(fmt)]
             if with_conversions:
-                cells.append(", ".join(str(option) for option in losses_for(fmt, via_conversion=True) if not option.direct) or "-")
+                cells.append(
+                    ", ".join(str(option) for option in losses_for(fmt, via_conversion=True) if not option.direct)
+                    or "-"
+                )
             row(cells)
         lines.append("")
     lines.append("## Loss modifiers and regularisers" if markdown else "LOSS MODIFIERS AND REGULARISERS")

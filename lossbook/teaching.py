@@ -151,8 +151,10 @@ def parity(
     """
     ours_features = [model.tokenize(list(column)) for column in columns]
     reference_features = [
-        {key: value.to(reference_model.device) if torch.is_tensor(value) else value
-         for key, value in reference_model.preprocess(list(column)).items()}
+        {
+            key: value.to(reference_model.device) if torch.is_tensor(value) else value
+            for key, value in reference_model.preprocess(list(column)).items()
+        }
         for column in columns
     ]
     with torch.no_grad():
@@ -162,5 +164,7 @@ def parity(
     label = what or f"{len(columns[0])} rows"
     print(f"{label}: lossbook {a:.6f} | sentence-transformers {b:.6f} | |Δ| = {difference:.1e}")
     if not difference < tolerance:
-        raise AssertionError(f"lossbook and sentence-transformers differ by {difference:.2e} (> {tolerance:g}) on {label}.")
+        raise AssertionError(
+            f"lossbook and sentence-transformers differ by {difference:.2e} (> {tolerance:g}) on {label}."
+        )
     return difference

@@ -107,9 +107,19 @@ def train(
             weights of the steps applied.
     """
     callbacks = check_train_arguments(
-        steps=steps, epochs=epochs, batch_size=batch_size, lr=lr, warmup_ratio=warmup_ratio, seed=seed,
-        evaluator=evaluator, eval_every=eval_every, callbacks=callbacks, sampler=sampler, stop_event=stop_event,
-        weight_decay=weight_decay, max_grad_norm=max_grad_norm,
+        steps=steps,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        warmup_ratio=warmup_ratio,
+        seed=seed,
+        evaluator=evaluator,
+        eval_every=eval_every,
+        callbacks=callbacks,
+        sampler=sampler,
+        stop_event=stop_event,
+        weight_decay=weight_decay,
+        max_grad_norm=max_grad_norm,
     )
     dataset = as_dataset(dataset)
     check_model_and_loss(model, loss, "train()")
@@ -119,8 +129,11 @@ def train(
         if finding.kind != "duplicates":  # the no-duplicates sampler takes care of those
             warnings.warn(str(finding), stacklevel=2)
     if lr == 0:
-        warnings.warn("lr=0: the optimiser will not change any weight, so the run would report 'completed' with the "
-                      "model unchanged. Pass a positive learning rate, e.g. lr=2e-5.", stacklevel=2)
+        warnings.warn(
+            "lr=0: the optimiser will not change any weight, so the run would report 'completed' with the "
+            "model unchanged. Pass a positive learning rate, e.g. lr=2e-5.",
+            stacklevel=2,
+        )
     detection = report.detection
 
     world = distributed.World.current()
@@ -158,9 +171,17 @@ def train(
     autocast = _autocast(target, mixed_precision)
     history = History(loss_name=type(loss).__name__, device=f"{target} ({reason})" + world.describe())
     history.config = {
-        "steps": total_steps, "batch_size": batch_size, "lr": lr, "warmup_ratio": warmup_ratio, "seed": seed,
-        "sampler": sampler_name, "max_seq_length": max_seq_length, "freeze_encoder": freeze_encoder,
-        "format": detection.format.key, "rows": len(dataset), "world_size": world.size,
+        "steps": total_steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "warmup_ratio": warmup_ratio,
+        "seed": seed,
+        "sampler": sampler_name,
+        "max_seq_length": max_seq_length,
+        "freeze_encoder": freeze_encoder,
+        "format": detection.format.key,
+        "rows": len(dataset),
+        "world_size": world.size,
         "mixed_precision": str(autocast[1]).removeprefix("torch.") if autocast else "fp32",
     }
 
@@ -171,8 +192,9 @@ def train(
         _seed_everything(seed)
         model.to(target)
         loss.to(target)
-        tokens = TokenizedColumns.build(model, dataset, detection.input_columns, detection.label_column, max_seq_length,
-                                        texts=texts, labels=labels)
+        tokens = TokenizedColumns.build(
+            model, dataset, detection.input_columns, detection.label_column, max_seq_length, texts=texts, labels=labels
+        )
         pad_id = model.tokenizer.pad_token_id or 0
         if freeze_encoder:
             frozen = FrozenEncoderCache.build(model, loss, tokens, pad_id, target, batch_size=64)
@@ -201,8 +223,9 @@ def train(
                 rows = world.share(batches.pop(0))
                 batch_labels = label_tensor(tokens.labels, rows, target)
                 with torch.autocast(target.type, dtype=autocast[1]) if autocast else contextlib.nullcontext():
-                    value = step_loss(model, loss, tokens, rows, batch_labels, pad_id, target, plain=plain,
-                                      frozen=frozen)
+                    value = step_loss(
+                        model, loss, tokens, rows, batch_labels, pad_id, target, plain=plain, frozen=frozen
+                    )
                 reported = world.mean(value.detach().float())
                 if not torch.isfinite(reported):
                     history.stopped = "diverged"
@@ -252,8 +275,18 @@ def train(
     return history
 
 
-def step_loss(model, loss, tokens: TokenizedColumns, rows: list[int], labels, pad_id: int, target: torch.device, *,
-              plain: bool, frozen: FrozenEncoderCache | None = None) -> torch.Tensor:
+def step_loss(
+    model,
+    loss,
+    tokens: TokenizedColumns,
+    rows: list[int],
+    labels,
+    pad_id: int,
+    target: torch.device,
+    *,
+    plain: bool,
+    frozen: FrozenEncoderCache | None = None,
+) -> torch.Tensor:
     """The loss of one batch: through the frozen cache, length-sorted chunks, or the loss's own forward."""
     if frozen is not None:
         value = frozen.loss(rows, labels)

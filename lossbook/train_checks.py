@@ -22,13 +22,21 @@ from lossbook.losses.base import EmbeddingLoss
 from lossbook.samplers import SAMPLERS
 from lossbook.validate import callables, check_max_seq_length, number, one_of, optional_whole_number, whole_number
 
-__all__ = ["TrainingError", "attach_history", "check_model_and_loss", "check_train_arguments", "explain_divergence",
-           "refuse_unfit_data", "sequence_length"]
+__all__ = [
+    "TrainingError",
+    "attach_history",
+    "check_model_and_loss",
+    "check_train_arguments",
+    "explain_divergence",
+    "refuse_unfit_data",
+    "sequence_length",
+]
 
 # Findings that make training impossible or meaningless (NaN labels give a NaN loss at the first batch holding one).
 _FATAL_FINDINGS = {"wrong-format", "unreadable", "missing-labels"}
-BATCH_SIZE_FIX = ("Every step needs at least 2 rows (in-batch losses compare each row with the others); "
-                  "e.g. batch_size=16.")
+BATCH_SIZE_FIX = (
+    "Every step needs at least 2 rows (in-batch losses compare each row with the others); e.g. batch_size=16."
+)
 
 
 class TrainingError(RuntimeError):
@@ -39,28 +47,53 @@ class TrainingError(RuntimeError):
         self.history = history
 
 
-def check_train_arguments(*, steps, epochs, batch_size, lr, warmup_ratio, seed, evaluator, eval_every, callbacks,
-                          sampler, stop_event, weight_decay, max_grad_norm) -> list:
+def check_train_arguments(
+    *,
+    steps,
+    epochs,
+    batch_size,
+    lr,
+    warmup_ratio,
+    seed,
+    evaluator,
+    eval_every,
+    callbacks,
+    sampler,
+    stop_event,
+    weight_decay,
+    max_grad_norm,
+) -> list:
     """Refuse a wrong argument of ``train()`` before any work; return the callbacks as a list."""
-    optional_whole_number(steps, "steps",
-                          fix="Pass the number of optimiser steps (e.g. 100), or None to run `epochs` full passes.")
+    optional_whole_number(
+        steps, "steps", fix="Pass the number of optimiser steps (e.g. 100), or None to run `epochs` full passes."
+    )
     whole_number(epochs, "epochs", fix="Pass the number of full passes over the data (e.g. 1).")
     whole_number(batch_size, "batch_size", minimum=2, fix=BATCH_SIZE_FIX)
     number(lr, "lr", minimum=0, fix="Pass a learning rate such as 2e-5.")
-    number(warmup_ratio, "warmup_ratio", minimum=0, maximum=1,
-           fix="It is the share of the steps spent warming up, e.g. 0.1.")
-    number(weight_decay, "weight_decay", minimum=0,
-           fix="AdamW's decoupled weight decay, e.g. 0.01 (0 switches it off).")
+    number(
+        warmup_ratio,
+        "warmup_ratio",
+        minimum=0,
+        maximum=1,
+        fix="It is the share of the steps spent warming up, e.g. 0.1.",
+    )
+    number(
+        weight_decay, "weight_decay", minimum=0, fix="AdamW's decoupled weight decay, e.g. 0.01 (0 switches it off)."
+    )
     number(max_grad_norm, "max_grad_norm", above=0, fix="Gradients are clipped to this norm, e.g. 1.0.")
     whole_number(seed, "seed", minimum=0)
     if evaluator is not None and not callable(evaluator):
-        raise TypeError(f"evaluator must be a function evaluator(model) -> {{metric: value}}, "
-                        f"got {type(evaluator).__name__}.")
-    optional_whole_number(eval_every, "eval_every",
-                          fix="Evaluate every that many steps (e.g. 50), or None for before and after only.")
+        raise TypeError(
+            f"evaluator must be a function evaluator(model) -> {{metric: value}}, got {type(evaluator).__name__}."
+        )
+    optional_whole_number(
+        eval_every, "eval_every", fix="Evaluate every that many steps (e.g. 50), or None for before and after only."
+    )
     if eval_every is not None and evaluator is None:
-        warnings.warn("eval_every is set but there is no evaluator, so nothing is evaluated: pass evaluator=... too.",
-                      stacklevel=3)
+        warnings.warn(
+            "eval_every is set but there is no evaluator, so nothing is evaluated: pass evaluator=... too.",
+            stacklevel=3,
+        )
     functions = callables(callbacks, "callbacks")
     if sampler != "auto":
         one_of(sampler, "sampler", ["auto", *SAMPLERS])
@@ -82,11 +115,14 @@ def check_model_and_loss(model, loss, where: str) -> None:
             f"got {got}. Load it first: model = lossbook.load_model(...)."
         )
     if isinstance(loss, type):
-        raise TypeError(f"{where} takes a loss instance, got the class {loss.__name__}; build it on the model: "
-                        f"loss = {loss.__name__}(model).")
+        raise TypeError(
+            f"{where} takes a loss instance, got the class {loss.__name__}; build it on the model: "
+            f"loss = {loss.__name__}(model)."
+        )
     if not isinstance(loss, nn.Module):
-        raise TypeError(f"{where} takes a lossbook loss (e.g. lossbook.losses.CoSENTLoss(model)), "
-                        f"got {type(loss).__name__}.")
+        raise TypeError(
+            f"{where} takes a lossbook loss (e.g. lossbook.losses.CoSENTLoss(model)), got {type(loss).__name__}."
+        )
     for module in loss.modules():
         bound = module.model if isinstance(module, EmbeddingLoss) else None
         if isinstance(bound, nn.Module) and bound is not model:
@@ -141,8 +177,11 @@ def explain_divergence(step: int, value: float, lr: float, loss: nn.Module, para
         causes.append(f"{bad} label value(s) of this batch are NaN or inf; drop or fix those rows")
     broken = sum(1 for p in parameters if p.is_floating_point() and not torch.isfinite(p).all())
     if broken:
-        when = "before training started: reload or re-initialise the model" if step == 1 else \
-            "after the previous update: the learning rate is too high, try 10x lower"
+        when = (
+            "before training started: reload or re-initialise the model"
+            if step == 1
+            else "after the previous update: the learning rate is too high, try 10x lower"
+        )
         causes.append(f"the model's weights already hold NaN or inf values ({broken} tensors), {when}")
     if step > 1 and not broken:
         causes.append(f"the learning rate ({lr:g}) is too high for this model; try 10x lower")
@@ -151,8 +190,11 @@ def explain_divergence(step: int, value: float, lr: float, loss: nn.Module, para
         causes.append(f"the loss's scale ({scale:g}) is large: logits overflow; try the default 20")
     if not bad_labels:
         causes.append("the data holds extreme labels (check it with lossbook.check)")
-    return (f"The loss became {value} at step {step}; training stopped before applying that step. Likely causes: "
-            + "; ".join(causes) + ".")
+    return (
+        f"The loss became {value} at step {step}; training stopped before applying that step. Likely causes: "
+        + "; ".join(causes)
+        + "."
+    )
 
 
 def attach_history(error: BaseException, history: History, total_steps: int) -> None:

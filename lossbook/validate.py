@@ -15,8 +15,16 @@ from numbers import Real
 from pathlib import Path
 
 __all__ = [
-    "callables", "check_dim", "check_max_seq_length", "check_texts", "did_you_mean", "model_with_encode", "number",
-    "one_of", "optional_whole_number", "whole_number",
+    "callables",
+    "check_dim",
+    "check_max_seq_length",
+    "check_texts",
+    "did_you_mean",
+    "model_with_encode",
+    "number",
+    "one_of",
+    "optional_whole_number",
+    "whole_number",
 ]
 
 
@@ -44,8 +52,15 @@ def optional_whole_number(value, name: str, *, minimum: int = 1, fix: str = "") 
     return None if value is None else whole_number(value, name, minimum=minimum, fix=fix)
 
 
-def number(value, name: str, *, minimum: float | None = None, maximum: float | None = None,
-           above: float | None = None, fix: str = "") -> float:
+def number(
+    value,
+    name: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    above: float | None = None,
+    fix: str = "",
+) -> float:
     """``value`` as a finite float within the bounds (``above``: strictly greater than)."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).{_fix(fix)}")
@@ -77,16 +92,19 @@ def callables(value, name: str) -> list[Callable]:
         return []
     if callable(value):
         shown = _name(value) if _name(value).isidentifier() else "fn"
-        raise TypeError(f"{name} takes a list of functions, got a single function ({_name(value)}); wrap it in a list: "
-                        f"{name}=[{shown}].")
+        raise TypeError(
+            f"{name} takes a list of functions, got a single function ({_name(value)}); wrap it in a list: "
+            f"{name}=[{shown}]."
+        )
     try:
         items = list(value)
     except TypeError:
         raise TypeError(f"{name} takes a list of functions, got {type(value).__name__}.") from None
     wrong = [f"#{i} is {type(item).__name__}" for i, item in enumerate(items) if not callable(item)]
     if wrong:
-        raise TypeError(f"Every item of {name} must be a function (called as fn(step, history)); "
-                        f"{', '.join(wrong[:5])}.")
+        raise TypeError(
+            f"Every item of {name} must be a function (called as fn(step, history)); {', '.join(wrong[:5])}."
+        )
     return items
 
 
@@ -132,8 +150,9 @@ def check_texts(texts: Sequence[str]) -> list[str]:
     bad = [(i, type(t).__name__) for i, t in enumerate(texts) if not isinstance(t, str)]
     if bad:
         shown = ", ".join(f"#{i} is {kind}" for i, kind in bad[:5])
-        raise TypeError(f"Expected every item to be a str; {len(bad)} are not ({shown}). "
-                        "Convert them with str() first.")
+        raise TypeError(
+            f"Expected every item to be a str; {len(bad)} are not ({shown}). Convert them with str() first."
+        )
     return texts
 
 

@@ -86,7 +86,9 @@ class LossExplorer:
 
     # -- widgets ---------------------------------------------------------------------------------
     def _build_widgets(self) -> None:
-        self.data_dropdown = _css(W.Dropdown(options=[_DESCRIBE] + _TRAINABLE_SETS, value=None, description="Data"), "lb-data")
+        self.data_dropdown = _css(
+            W.Dropdown(options=[_DESCRIBE] + _TRAINABLE_SETS, value=None, description="Data"), "lb-data"
+        )
         self.inputs_dropdown = _css(W.Dropdown(options=_INPUTS, value=None, description="Inputs"), "lb-inputs")
         self.labels_dropdown = _css(W.Dropdown(options=_LABELS, value=None, description="Labels"), "lb-labels")
         self.format_info = _css(W.HTML(), "lb-format")
@@ -97,7 +99,10 @@ class LossExplorer:
         self.loss_info = _css(W.HTMLMath(), "lb-loss-info")
         self.scale = _css(W.FloatText(value=20.0, description="scale"), "lb-scale")
         self.margin = _css(W.FloatText(value=0.5, description="margin"), "lb-margin")
-        self.modifier = _css(W.Dropdown(options=["none", "Matryoshka", "AdaptiveLayer"], value="none", description="Modifier"), "lb-modifier")
+        self.modifier = _css(
+            W.Dropdown(options=["none", "Matryoshka", "AdaptiveLayer"], value="none", description="Modifier"),
+            "lb-modifier",
+        )
         self.dims = _css(W.Text(value="384,256,128,64,32", description="dims"), "lb-dims")
         self.steps = _css(W.IntSlider(value=20, min=2, max=500, description="steps"), "lb-steps")
         self.batch_size = _css(W.IntSlider(value=16, min=4, max=128, step=4, description="batch"), "lb-batch")
@@ -114,7 +119,10 @@ class LossExplorer:
 
         self.data_dropdown.observe(lambda c: self._safely(self.choose_dataset, c["new"]) if c["new"] else None, "value")
         for dropdown in (self.inputs_dropdown, self.labels_dropdown):
-            dropdown.observe(lambda c: self._safely(self.describe_data, self.inputs_dropdown.value, self.labels_dropdown.value), "value")
+            dropdown.observe(
+                lambda c: self._safely(self.describe_data, self.inputs_dropdown.value, self.labels_dropdown.value),
+                "value",
+            )
         self.loss_list.observe(lambda c: self._safely(self.select_loss, c["new"]) if c["new"] else None, "value")
         self.convert_button.on_click(lambda _: self._safely(self.apply_conversion, self.convert_dropdown.value))
         self.train_button.on_click(lambda _: self._safely(self.run_training, background=True))
@@ -129,12 +137,34 @@ class LossExplorer:
 
     @property
     def widget(self) -> W.Widget:
-        step1 = W.VBox([W.HTML("<b>1. Your data</b>"), self.data_dropdown, W.HBox([self.inputs_dropdown, self.labels_dropdown]), self.format_info])
-        step2 = W.VBox([W.HTML("<b>2. Losses for it</b>"), W.HBox([self.loss_list, self.loss_info]), self.convertible,
-                        W.HBox([self.convert_dropdown, self.convert_button])])
-        step3 = W.VBox([W.HTML("<b>3. Train</b>"), W.HBox([self.scale, self.margin]), W.HBox([self.modifier, self.dims]),
-                        W.HBox([self.steps, self.batch_size, self.learning_rate]), self.plan_info,
-                        W.HBox([self.train_button, self.stop_button, self.progress]), self.message_box, self.live_plot])
+        step1 = W.VBox(
+            [
+                W.HTML("<b>1. Your data</b>"),
+                self.data_dropdown,
+                W.HBox([self.inputs_dropdown, self.labels_dropdown]),
+                self.format_info,
+            ]
+        )
+        step2 = W.VBox(
+            [
+                W.HTML("<b>2. Losses for it</b>"),
+                W.HBox([self.loss_list, self.loss_info]),
+                self.convertible,
+                W.HBox([self.convert_dropdown, self.convert_button]),
+            ]
+        )
+        step3 = W.VBox(
+            [
+                W.HTML("<b>3. Train</b>"),
+                W.HBox([self.scale, self.margin]),
+                W.HBox([self.modifier, self.dims]),
+                W.HBox([self.steps, self.batch_size, self.learning_rate]),
+                self.plan_info,
+                W.HBox([self.train_button, self.stop_button, self.progress]),
+                self.message_box,
+                self.live_plot,
+            ]
+        )
         step4 = W.VBox([W.HTML("<b>4. Results</b>"), self.result_info, self.projection_plot, self.curve_plot])
         return _css(W.VBox([step1, step2, step3, step4]), "lb-explorer")
 
@@ -150,7 +180,9 @@ class LossExplorer:
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message = text
         colour = "#b00020" if error else "#333"
-        self.message_box.value = f"<pre style='color:{colour};white-space:pre-wrap'>{html.escape(text)}</pre>" if text else ""
+        self.message_box.value = (
+            f"<pre style='color:{colour};white-space:pre-wrap'>{html.escape(text)}</pre>" if text else ""
+        )
 
     @property
     def model(self):
@@ -165,7 +197,9 @@ class LossExplorer:
         """Load a named data set, detect its format and check it; list the losses for it."""
         if name == _DESCRIBE:
             self.dataset = self.dataset_name = None
-            self.format_info.value = "Describe your data with the two dropdowns: what the inputs are and what the labels are."
+            self.format_info.value = (
+                "Describe your data with the two dropdowns: what the inputs are and what the labels are."
+            )
             return None
         # A bounded pool, not the whole split: from the Hub only these rows are downloaded (all-nli has ~942k).
         data = load_dataset(name, split, rows=max(self.train_rows, POOL_ROWS), verbose=False)
@@ -175,8 +209,10 @@ class LossExplorer:
         report = check(self.dataset, self.detection.format)
         findings = "".join(f"<li>{html.escape(str(f))}</li>" for f in report.findings) or "<li>no problems found</li>"
         self.source = data.info.description  # which source served the data (mirror, Hub, bundled), and how many rows
-        self.format_info.value = (f"<i>{html.escape(self.source)}</i><pre>{html.escape(self.detection.explain())}</pre>"
-                                  f"<b>Checks</b> ({len(self.dataset)} rows used):<ul>{findings}</ul>")
+        self.format_info.value = (
+            f"<i>{html.escape(self.source)}</i><pre>{html.escape(self.detection.explain())}</pre>"
+            f"<b>Checks</b> ({len(self.dataset)} rows used):<ul>{findings}</ul>"
+        )
         self._show_format(self.detection.format)
         return self.detection
 
@@ -188,7 +224,9 @@ class LossExplorer:
         if not matches:
             raise ValueError(f"No loss of the table takes {inputs} with labels '{labels}'. Check the labels choice.")
         self.dataset = self.dataset_name = None
-        self.format_info.value = f"Format: <b>{html.escape(matches[0].title)}</b> [{matches[0].key}]: {html.escape(matches[0].description)}"
+        self.format_info.value = (
+            f"Format: <b>{html.escape(matches[0].title)}</b> [{matches[0].key}]: {html.escape(matches[0].description)}"
+        )
         self._show_format(matches[0])
         return matches[0]
 
@@ -196,8 +234,13 @@ class LossExplorer:
         self.format = fmt
         self.loss_list.options = [cls.__name__ for cls in losses_for(fmt)]
         converted = [option for option in losses_for(fmt, via_conversion=True) if not option.direct]
-        self.convertible.value = "<div style='color:#888'><b>After a conversion:</b><br>" + "<br>".join(
-            html.escape(str(option)) for option in converted) + "</div>" if converted else ""
+        self.convertible.value = (
+            "<div style='color:#888'><b>After a conversion:</b><br>"
+            + "<br>".join(html.escape(str(option)) for option in converted)
+            + "</div>"
+            if converted
+            else ""
+        )
         self.convert_dropdown.options = [option.loss.__name__ for option in converted]
         self.convert_dropdown.value = converted[0].loss.__name__ if converted else None
         self._converted = {option.loss.__name__: option for option in converted}
@@ -224,7 +267,10 @@ class LossExplorer:
             data = conv(data, self.model) if conv.needs_model else conv(data)
         self.dataset = data
         self.detection = detect_format(data)
-        self.format_info.value = f"<pre>Converted with {' -> '.join(c.name for c in option.converters)}: {len(data)} rows\n{html.escape(self.detection.explain())}</pre>"
+        chain = " -> ".join(c.name for c in option.converters)
+        self.format_info.value = (
+            f"<pre>Converted with {chain}: {len(data)} rows\n{html.escape(self.detection.explain())}</pre>"
+        )
         self._show_format(self.detection.format)
         self.loss_list.value = loss_name
         return data
@@ -237,8 +283,10 @@ class LossExplorer:
             raise ValueError(unknown_loss_message(name))
         card = loss_card(getattr(losses, name))
         self.loss_name = name
-        self.loss_info.value = (f"<b>{card.name}</b>: {_rst(card.summary)}<br>$$ {html.escape(card.formula)} $$"
-                                f"<br><i>Inputs:</i> {_rst(card.inputs)}<br><i>Reference:</i> {_rst(card.reference)}")
+        self.loss_info.value = (
+            f"<b>{card.name}</b>: {_rst(card.summary)}<br>$$ {html.escape(card.formula)} $$"
+            f"<br><i>Inputs:</i> {_rst(card.inputs)}<br><i>Reference:</i> {_rst(card.reference)}"
+        )
         if self.dataset is not None:
             self._estimate()
         return card
@@ -247,14 +295,30 @@ class LossExplorer:
         dims = parse_dims(self.dims.value) if self.modifier.value == "Matryoshka" else None
         if dims:
             dims = [d for d in dims if d <= model.embedding_dim] or [model.embedding_dim]
-        return build_loss(self.loss_name, model, data, scale=self.scale.value, margin=self.margin.value,
-                          matryoshka_dims=dims, adaptive_layers=self.modifier.value == "AdaptiveLayer")
+        return build_loss(
+            self.loss_name,
+            model,
+            data,
+            scale=self.scale.value,
+            margin=self.margin.value,
+            matryoshka_dims=dims,
+            adaptive_layers=self.modifier.value == "AdaptiveLayer",
+        )
 
     def _estimate(self) -> None:
         model = self.model
-        estimate = plan(model, self._build_loss(model, self.dataset), self.dataset, batch_size=self.batch_size.value,
-                        steps=self.steps.value, max_seq_length=64, repeats=1)
-        self.plan_info.value = f"Device: <b>{html.escape(str(model.device))}</b>. Estimate: {html.escape(str(estimate))}"
+        estimate = plan(
+            model,
+            self._build_loss(model, self.dataset),
+            self.dataset,
+            batch_size=self.batch_size.value,
+            steps=self.steps.value,
+            max_seq_length=64,
+            repeats=1,
+        )
+        self.plan_info.value = (
+            f"Device: <b>{html.escape(str(model.device))}</b>. Estimate: {html.escape(str(estimate))}"
+        )
 
     # -- step 3: the run -------------------------------------------------------------------------
     def run_training(self, *, background: bool = False):
@@ -288,9 +352,18 @@ class LossExplorer:
             if step % max(1, self.steps.value // 10) == 0 or step == self.steps.value:
                 self.live_plot.value = _png(plots.loss_curves([history]))
 
-        self.history = train(model, loss, measure.train_data, steps=self.steps.value, batch_size=self.batch_size.value,
-                             lr=self.learning_rate.value, max_seq_length=64,
-                             callbacks=[on_step], stop_event=self._stop, progress=False)
+        self.history = train(
+            model,
+            loss,
+            measure.train_data,
+            steps=self.steps.value,
+            batch_size=self.batch_size.value,
+            lr=self.learning_rate.value,
+            max_seq_length=64,
+            callbacks=[on_step],
+            stop_event=self._stop,
+            progress=False,
+        )
         self.live_plot.value = _png(plots.loss_curves([self.history]))
         self.trained_model = model
         self._show_results(measure, before)
@@ -299,20 +372,36 @@ class LossExplorer:
 
     def _show_results(self, measure, before) -> None:
         after = measure.measure(self.trained_model)
-        self.results = {"before": before.score, "after": after.score, "metric": before.primary, "yardstick": measure.description}
-        self.result_info.value = (f"{html.escape(measure.description)}: before <b>{before.score:.4f}</b>, "
-                                  f"after <b>{after.score:.4f}</b> ({len(self.history.steps)} steps, {self.history.stopped}).")
+        self.results = {
+            "before": before.score,
+            "after": after.score,
+            "metric": before.primary,
+            "yardstick": measure.description,
+        }
+        self.result_info.value = (
+            f"{html.escape(measure.description)}: before <b>{before.score:.4f}</b>, "
+            f"after <b>{after.score:.4f}</b> ({len(self.history.steps)} steps, {self.history.stopped})."
+        )
         texts, labels = self._projection_texts(measure.train_data)
         if texts:
-            self.projection_plot.value = _png(plots.before_after_projection(
-                self.model.encode(texts).numpy(), self.trained_model.encode(texts).numpy(), labels))
+            self.projection_plot.value = _png(
+                plots.before_after_projection(
+                    self.model.encode(texts).numpy(), self.trained_model.encode(texts).numpy(), labels
+                )
+            )
         dims = [d for d in (384, 256, 128, 64, 32, 16) if d <= self.trained_model.embedding_dim]
         if self.modifier.value == "AdaptiveLayer":
             layers = list(range(1, self.trained_model.num_layers + 1))
-            curves = {"base": measure.measure(self.model, layers=layers), "trained": measure.measure(self.trained_model, layers=layers)}
+            curves = {
+                "base": measure.measure(self.model, layers=layers),
+                "trained": measure.measure(self.trained_model, layers=layers),
+            }
             self.curve_plot.value = _png(plots.layer_curves(curves))
         else:
-            curves = {"base": measure.measure(self.model, dims=dims), "trained": measure.measure(self.trained_model, dims=dims)}
+            curves = {
+                "base": measure.measure(self.model, dims=dims),
+                "trained": measure.measure(self.trained_model, dims=dims),
+            }
             self.curve_plot.value = _png(plots.matryoshka_curves(curves))
         self.results["curves"] = curves
 

@@ -35,7 +35,9 @@ def measure(path: Path, timeout: int) -> tuple[float, float]:
     """(seconds, peak resident MB) of one top-to-bottom run of the notebook at ``path``."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
@@ -57,7 +59,8 @@ def main(argv: list[str]) -> int:
             seconds, megabytes = measure(path, timeout=900)
         except Exception as error:  # report and go on: one broken notebook should not hide the others' numbers
             failed += 1
-            print(f"{path.name:42s} FAILED: {type(error).__name__}: {str(error).splitlines()[-1][:200] if str(error) else ''}")
+            last_line = str(error).splitlines()[-1][:200] if str(error) else ""
+            print(f"{path.name:42s} FAILED: {type(error).__name__}: {last_line}")
             continue
         print(f"{path.name:42s} {seconds:8.1f} {megabytes:8.0f}", flush=True)
     return 1 if failed else 0

@@ -3,16 +3,35 @@
 Import with ``from batches import ...`` (pytest puts tests/ on sys.path).
 """
 
+from __future__ import annotations
+
+import torch
+
 # The reference batch of ../shared/design/REFERENCE-LOSSES.md §6 (short sentences with known relations).
-ANCHORS = ["A man is playing a guitar.", "A man is playing a violin.", "A woman is slicing an onion.", "A woman is cutting a tomato."]
+ANCHORS = [
+    "A man is playing a guitar.",
+    "A man is playing a violin.",
+    "A woman is slicing an onion.",
+    "A woman is cutting a tomato.",
+]
 POSITIVES = [
     "Someone strums an acoustic guitar on stage.",
     "A musician performs on a fiddle.",
     "An onion is being chopped by a lady.",
     "A tomato is sliced with a knife.",
 ]
-NEGATIVES_1 = ["A man is playing a piano.", "A man is playing a cello.", "A woman is peeling a potato.", "A woman is cutting a cucumber."]
-NEGATIVES_2 = ["A boy is playing a flute.", "A girl is singing a song.", "A chef is frying an egg.", "A man is slicing bread."]
+NEGATIVES_1 = [
+    "A man is playing a piano.",
+    "A man is playing a cello.",
+    "A woman is peeling a potato.",
+    "A woman is cutting a cucumber.",
+]
+NEGATIVES_2 = [
+    "A boy is playing a flute.",
+    "A girl is singing a song.",
+    "A chef is frying an egg.",
+    "A man is slicing bread.",
+]
 STS_A = [
     "A plane is taking off.",
     "A man is playing a flute.",
@@ -32,7 +51,6 @@ STS_B = [
 STS_SCORES = [1.0, 0.76, 0.76, 0.52, 0.85, 0.85]
 
 
-
 def make_features(model, *columns):
     """Fresh tokenized feature dicts, one per column (a forward pass writes into them)."""
     if hasattr(model, "preprocess"):  # sentence-transformers
@@ -40,7 +58,7 @@ def make_features(model, *columns):
     return [model.tokenize(list(column)) for column in columns]
 
 
-def encoder_gradients(model) -> dict[str, "torch.Tensor"]:
+def encoder_gradients(model) -> dict[str, torch.Tensor]:
     """The transformer's parameter gradients keyed by a name both implementations share.
 
     lossbook names them ``transformer.X``; sentence-transformers ``0.model.X`` (or ``0.auto_model.X``).
@@ -49,19 +67,29 @@ def encoder_gradients(model) -> dict[str, "torch.Tensor"]:
     for name, parameter in model.named_parameters():
         for prefix in ("transformer.", "0.model.", "0.auto_model."):
             if name.startswith(prefix) and parameter.grad is not None:
-                grads[name[len(prefix):]] = parameter.grad.detach().clone()
+                grads[name[len(prefix) :]] = parameter.grad.detach().clone()
     return grads
 
 
-def assert_parity(ours, reference, our_model, reference_model, columns, labels=None, *, expected=None,
-                  value_atol=1e-5, grad_atol=1e-4, backward=True):
+def assert_parity(
+    ours,
+    reference,
+    our_model,
+    reference_model,
+    columns,
+    labels=None,
+    *,
+    expected=None,
+    value_atol=1e-5,
+    grad_atol=1e-4,
+    backward=True,
+):
     """Same batch through our loss and the reference: values within ``value_atol``, encoder grads within ``grad_atol``.
 
     ``ours`` / ``reference`` are loss modules already built on ``our_model`` / ``reference_model``.
     ``labels`` may be a callable(model) for labels that depend on the model (teacher embeddings).
     Returns our value. Both models must be in eval mode (no dropout) for the gradients to match.
     """
-    import torch
 
     our_model.zero_grad(set_to_none=True)
     reference_model.zero_grad(set_to_none=True)

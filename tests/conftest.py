@@ -14,8 +14,11 @@ import torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+
 def pytest_addoption(parser):
-    parser.addoption("--slow", action="store_true", default=False, help="also run tests marked slow (real model, training)")
+    parser.addoption(
+        "--slow", action="store_true", default=False, help="also run tests marked slow (real model, training)"
+    )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -15,5 +15,6 @@ import pytest
 MIRROR: Path | None = Path(os.environ["LOSSBOOK_DATA"]).expanduser() if os.environ.get("LOSSBOOK_DATA") else None
 HAS_MIRROR = MIRROR is not None and (MIRROR / "README.md").is_file()
 needs_mirror = pytest.mark.skipif(
-    not HAS_MIRROR, reason=f"needs the real rows of a data mirror; LOSSBOOK_DATA is {str(MIRROR) if MIRROR else 'unset'}"
+    not HAS_MIRROR,
+    reason=f"needs the real rows of a data mirror; LOSSBOOK_DATA is {str(MIRROR) if MIRROR else 'unset'}",
 )

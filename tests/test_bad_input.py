@@ -34,8 +34,11 @@ from lossbook.samplers import group_by_label_batches, no_duplicate_batches, rand
 from lossbook.train import TrainingError
 
 PAIRS = {"anchor": [f"question number {i}" for i in range(40)], "positive": [f"answer number {i}" for i in range(40)]}
-SCORED = {"s1": [f"first text {i}" for i in range(40)], "s2": [f"second text {i}" for i in range(40)],
-          "score": [i / 40 for i in range(40)]}
+SCORED = {
+    "s1": [f"first text {i}" for i in range(40)],
+    "s2": [f"second text {i}" for i in range(40)],
+    "score": [i / 40 for i in range(40)],
+}
 CLASSES = {"sentence": [f"sentence {i}" for i in range(40)], "label": [i % 4 for i in range(40)]}
 
 
@@ -168,20 +171,23 @@ def test_nan_scores_are_missing_labels_not_out_of_range(tiny):
 
 
 # -- train(): arguments ------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("options", "error", "match"), [
-    ({"steps": 0}, ValueError, r"steps must be at least 1, got 0.*number of optimiser steps"),
-    ({"steps": -3}, ValueError, r"steps must be at least 1, got -3"),
-    ({"steps": 2.5}, TypeError, r"steps must be a whole number"),
-    ({"batch_size": 1}, ValueError, r"batch_size must be at least 2, got 1.*batch_size=16"),
-    ({"batch_size": 0}, ValueError, r"batch_size must be at least 2, got 0"),
-    ({"max_seq_length": 0}, ValueError, r"max_seq_length must be at least 1, got 0"),
-    ({"callbacks": print}, TypeError, r"callbacks takes a list of functions.*callbacks=\[print\]"),
-    ({"lr": -1e-5}, ValueError, r"lr must be at least 0"),
-    ({"warmup_ratio": 1.5}, ValueError, r"warmup_ratio must be between 0 and 1"),
-    ({"sampler": "no-duplicate"}, ValueError, r"Did you mean 'no-duplicates'\?"),
-    ({"evaluator": "spearman"}, TypeError, r"evaluator must be a function"),
-    ({"stop_event": True}, TypeError, r"stop_event needs an is_set\(\) method"),
-])
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"steps": 0}, ValueError, r"steps must be at least 1, got 0.*number of optimiser steps"),
+        ({"steps": -3}, ValueError, r"steps must be at least 1, got -3"),
+        ({"steps": 2.5}, TypeError, r"steps must be a whole number"),
+        ({"batch_size": 1}, ValueError, r"batch_size must be at least 2, got 1.*batch_size=16"),
+        ({"batch_size": 0}, ValueError, r"batch_size must be at least 2, got 0"),
+        ({"max_seq_length": 0}, ValueError, r"max_seq_length must be at least 1, got 0"),
+        ({"callbacks": print}, TypeError, r"callbacks takes a list of functions.*callbacks=\[print\]"),
+        ({"lr": -1e-5}, ValueError, r"lr must be at least 0"),
+        ({"warmup_ratio": 1.5}, ValueError, r"warmup_ratio must be between 0 and 1"),
+        ({"sampler": "no-duplicate"}, ValueError, r"Did you mean 'no-duplicates'\?"),
+        ({"evaluator": "spearman"}, TypeError, r"evaluator must be a function"),
+        ({"stop_event": True}, TypeError, r"stop_event needs an is_set\(\) method"),
+    ],
+)
 def test_train_refuses_a_wrong_argument_before_any_work(tiny, options, error, match):
     before = _weights(tiny)
     with pytest.raises(error, match=match):
@@ -213,8 +219,13 @@ def test_group_by_label_batches_too_small_for_two_classes():
 
 def test_train_one_row_of_data(tiny):
     with pytest.raises(TrainingError, match=r"Nothing to train: 1 row\(s\) give no batch of at least 2 rows.*Add rows"):
-        train(tiny, losses.MultipleNegativesRankingLoss(tiny), {"anchor": ["q"], "positive": ["a"]}, steps=2,
-              progress=False)
+        train(
+            tiny,
+            losses.MultipleNegativesRankingLoss(tiny),
+            {"anchor": ["q"], "positive": ["a"]},
+            steps=2,
+            progress=False,
+        )
 
 
 def test_train_lr_zero_warns(tiny):
@@ -284,13 +295,29 @@ def test_a_model_name_where_a_model_is_needed(call):
         calls[call]()
 
 
-@pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda m: convert.add_deletion_noise({"sentence": ["a"]}, del_ratio="6"), TypeError, "del_ratio must be a number"),
-    (lambda m: convert.mine_hard_negatives(PAIRS, m, num_negatives="1"), TypeError, "num_negatives must be a whole"),
-    (lambda m: evaluate.evaluate(m, SCORED, batch_size=0), ValueError, r"batch_size must be at least 1.*e.g. 32"),
-    (lambda m: plots.loss_comparison_bars({"CoSENTLoss": []}), ValueError, r"No value for \['CoSENTLoss'\].*non-empty"),
-    (lambda m: tiny_model(hidden_size=0), ValueError, r"hidden_size must be at least 1.*e.g. 64"),
-], ids=["del_ratio-str", "num_negatives-str", "evaluate-batch_size-0", "bars-empty-runs", "tiny-hidden-0"])
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda m: convert.add_deletion_noise({"sentence": ["a"]}, del_ratio="6"),
+            TypeError,
+            "del_ratio must be a number",
+        ),
+        (
+            lambda m: convert.mine_hard_negatives(PAIRS, m, num_negatives="1"),
+            TypeError,
+            "num_negatives must be a whole",
+        ),
+        (lambda m: evaluate.evaluate(m, SCORED, batch_size=0), ValueError, r"batch_size must be at least 1.*e.g. 32"),
+        (
+            lambda m: plots.loss_comparison_bars({"CoSENTLoss": []}),
+            ValueError,
+            r"No value for \['CoSENTLoss'\].*non-empty",
+        ),
+        (lambda m: tiny_model(hidden_size=0), ValueError, r"hidden_size must be at least 1.*e.g. 64"),
+    ],
+    ids=["del_ratio-str", "num_negatives-str", "evaluate-batch_size-0", "bars-empty-runs", "tiny-hidden-0"],
+)
 def test_a_wrong_argument_of_a_converter_plot_or_evaluator(tiny, call, error, match):
     with pytest.raises(error, match=match):
         call(tiny)
@@ -400,8 +427,17 @@ def test_interrupt_during_the_final_evaluation(tiny):
 
     history_steps = {"done": False}
     callbacks = [keep, lambda step, history: history_steps.update(done=step == 4)]
-    history = train(tiny, _fresh_loss(tiny), SCORED, steps=4, batch_size=8, lr=1e-3, progress=False,
-                    evaluator=evaluator, callbacks=callbacks)
+    history = train(
+        tiny,
+        _fresh_loss(tiny),
+        SCORED,
+        steps=4,
+        batch_size=8,
+        lr=1e-3,
+        progress=False,
+        evaluator=evaluator,
+        callbacks=callbacks,
+    )
     assert history.stopped == "interrupted" and history.steps == [1, 2, 3, 4]
     assert [e["step"] for e in history.evaluations] == [0]
     assert _same(kept[4], tiny.parameters())
@@ -414,8 +450,16 @@ def test_interrupt_after_the_last_step(tiny):
         if step == 3:
             raise KeyboardInterrupt
 
-    history = train(tiny, _fresh_loss(tiny), SCORED, steps=3, batch_size=8, lr=1e-3, progress=False,
-                    callbacks=[keep, interrupt_at_the_end])
+    history = train(
+        tiny,
+        _fresh_loss(tiny),
+        SCORED,
+        steps=3,
+        batch_size=8,
+        lr=1e-3,
+        progress=False,
+        callbacks=[keep, interrupt_at_the_end],
+    )
     assert history.stopped == "interrupted" and history.steps == [1, 2, 3]
     assert _same(kept[3], tiny.parameters())
 
@@ -465,8 +509,16 @@ def test_bad_batch_at_step_4_carries_the_history(tiny):
     kept, keep = _snapshots(tiny)
     with pytest.warns(UserWarning, match="outside 0..1"):  # check() said so before training
         with pytest.raises(losses.LossInputError, match=r"scores must lie in \[-1, 1\].*Rescale") as caught:
-            train(tiny, losses.CosineSimilarityLoss(tiny), data, steps=6, batch_size=8, lr=1e-3, progress=False,
-                  callbacks=[keep])
+            train(
+                tiny,
+                losses.CosineSimilarityLoss(tiny),
+                data,
+                steps=6,
+                batch_size=8,
+                lr=1e-3,
+                progress=False,
+                callbacks=[keep],
+            )
     history = caught.value.history
     assert history.stopped == "failed" and history.steps == [1, 2, 3] and history.config["sampler"] == "random"
     assert _same(kept[3], tiny.parameters()) and all(math.isfinite(v) for v in history.losses)

@@ -28,8 +28,10 @@ sentence_transformers = pytest.importorskip("sentence_transformers")
 def st_pair(tiny, tmp_path):
     """Two SentenceTransformers on the tiny model's weights (the second is what a trainer's model_init returns)."""
     folder = str(tiny.save(tmp_path / "tiny"))
-    return (sentence_transformers.SentenceTransformer(folder, device="cpu"),
-            sentence_transformers.SentenceTransformer(folder, device="cpu"))
+    return (
+        sentence_transformers.SentenceTransformer(folder, device="cpu"),
+        sentence_transformers.SentenceTransformer(folder, device="cpu"),
+    )
 
 
 @pytest.fixture

@@ -26,13 +26,23 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 KERNEL_READY = """() => {
   const widget = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const context = widget && widget.sessionContext;
   const kernel = context && context.session && context.session.kernel;
-  return Boolean(context && context.isReady && kernel && kernel.connectionStatus === "connected" && kernel.status === "idle");
+  return Boolean(
+    context && context.isReady && kernel && kernel.connectionStatus === "connected" && kernel.status === "idle"
+  );
 }"""
 ALL_CELLS_RAN = """() => {
   const notebook = window.jupyterapp.shell.currentWidget;
@@ -76,21 +86,42 @@ def jupyterlab(tmp_path):
     (settings / "docmanager-extension" / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
     (settings / "apputils-extension").mkdir(parents=True)
     (settings / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_DATA_DIR": str(home / "data"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython"),
-           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-           "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "HF_HUB_OFFLINE": "1",
+    }
     env.pop("MPLBACKEND", None)
     log = open(tmp_path / "jupyterlab.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
-         "--LanguageServerManager.autodetect=False", "--LabApp.expose_app_in_browser=True"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            "--LanguageServerManager.autodetect=False",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -125,8 +156,13 @@ def test_explorer_in_a_real_browser(jupyterlab):
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "loss_explorer.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(str(tmp_path / "chromium"), executable_path=str(CHROMIUM), headless=True,
-                                                       args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 3400})
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 3400},
+        )
         page = browser.new_page()
         try:
             page.goto(f"{base}/lab/tree/00_loss_explorer.ipynb?token={token}&reset")
@@ -142,19 +178,31 @@ def test_explorer_in_a_real_browser(jupyterlab):
 
             page.select_option(".lb-data select", "paws")
             # The list is refilled by the kernel; wait for the paws format (binary pairs) to arrive.
-            page.wait_for_function("() => document.querySelector('.lb-format').innerText.includes('pair-binary')", timeout=60_000)
+            page.wait_for_function(
+                "() => document.querySelector('.lb-format').innerText.includes('pair-binary')", timeout=60_000
+            )
             offered = [o.inner_text() for o in page.query_selector_all(".lb-losses select option")]
             assert offered == ["ContrastiveLoss", "OnlineContrastiveLoss"]
             page.select_option(".lb-losses select", "ContrastiveLoss")
-            page.wait_for_function("() => document.querySelector('.lb-plan').innerText.includes('per step')", timeout=120_000)
+            page.wait_for_function(
+                "() => document.querySelector('.lb-plan').innerText.includes('per step')", timeout=120_000
+            )
             before_src = page.get_attribute("img.lb-live", "src")
             page.click("button.lb-train")
-            # The notebook's own demo run already filled the results; wait for this run's (PAWS: AP on held-out pairs).
+            # The notebook's own demo run already filled the results; wait for this run's
+            # (PAWS: AP on held-out pairs).
             page.wait_for_function(
-                "(old) => { const img = document.querySelector('img.lb-live'); return img.src && img.src !== old && img.naturalWidth > 0; }",
-                arg=before_src, timeout=180_000)
-            page.wait_for_function("() => document.querySelector('.lb-message').innerText.includes('Run completed')", timeout=240_000)
-            page.wait_for_function("() => document.querySelector('.lb-results').innerText.includes('held-out')", timeout=60_000)
+                "(old) => { const img = document.querySelector('img.lb-live'); "
+                "return img.src && img.src !== old && img.naturalWidth > 0; }",
+                arg=before_src,
+                timeout=180_000,
+            )
+            page.wait_for_function(
+                "() => document.querySelector('.lb-message').innerText.includes('Run completed')", timeout=240_000
+            )
+            page.wait_for_function(
+                "() => document.querySelector('.lb-results').innerText.includes('held-out')", timeout=60_000
+            )
             text = page.inner_text(".lb-explorer")
             assert "Traceback" not in text and "Error" not in page.inner_text(".lb-message")
             assert "before" in page.inner_text(".lb-results")

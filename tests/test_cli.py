@@ -59,8 +59,10 @@ def test_formats_of_a_split_and_of_files(capsys, tmp_path):
     assert "[label-range]" in out  # check() found the score outside 0..1
 
     jsonl = tmp_path / "pairs.jsonl"
-    jsonl.write_text('{"anchor": "what is a cat", "positive": "a cat is an animal"}\n'
-                     '{"anchor": "what is a cat", "positive": "cats are pets"}\n')
+    jsonl.write_text(
+        '{"anchor": "what is a cat", "positive": "a cat is an animal"}\n'
+        '{"anchor": "what is a cat", "positive": "cats are pets"}\n'
+    )
     code, out, _ = run(capsys, "formats", str(jsonl))
     assert code == 0 and "[pair]" in out and "MultipleNegativesRankingLoss*" in out
     assert "[duplicates]" in out
@@ -69,8 +71,26 @@ def test_formats_of_a_split_and_of_files(capsys, tmp_path):
 # -- train -----------------------------------------------------------------------------------------
 def test_train_writes_history_metrics_model_and_plots(capsys, tmp_path):
     out_dir = tmp_path / "run"
-    code, out, err = run(capsys, "train", "--data", "stsb", "--loss", "CoSENTLoss", "--steps", "3", "--batch-size", "8",
-                         "--tiny", "--lr", "1e-3", "--eval-rows", "24", "--out", str(out_dir), "--no-progress")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        "stsb",
+        "--loss",
+        "CoSENTLoss",
+        "--steps",
+        "3",
+        "--batch-size",
+        "8",
+        "--tiny",
+        "--lr",
+        "1e-3",
+        "--eval-rows",
+        "24",
+        "--out",
+        str(out_dir),
+        "--no-progress",
+    )
     assert code == 0, err
     assert "stsb [validation]" in out  # the default evaluation data: the set's validation split
     assert "Plan: " in out and "s per step of 8 rows" in out
@@ -91,8 +111,26 @@ def test_train_writes_history_metrics_model_and_plots(capsys, tmp_path):
 
 
 def test_train_with_matryoshka_dims_evaluates_each_dim(capsys, tmp_path):
-    code, out, err = run(capsys, "train", "--data", "stsb", "--loss", "cosent", "--matryoshka-dims", "64,32,16",
-                         "--steps", "2", "--batch-size", "8", "--tiny", "--eval-rows", "16", "--out", str(tmp_path), "--no-progress")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        "stsb",
+        "--loss",
+        "cosent",
+        "--matryoshka-dims",
+        "64,32,16",
+        "--steps",
+        "2",
+        "--batch-size",
+        "8",
+        "--tiny",
+        "--eval-rows",
+        "16",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    )
     assert code == 0, err
     assert "MatryoshkaLoss(CoSENTLoss), dims [64, 32, 16]" in out
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -101,8 +139,22 @@ def test_train_with_matryoshka_dims_evaluates_each_dim(capsys, tmp_path):
 
 
 def test_train_softmax_takes_num_labels_from_data_and_skips_unevaluable(capsys, tmp_path):
-    code, out, err = run(capsys, "train", "--data", "nli", "--loss", "SoftmaxLoss", "--steps", "2", "--batch-size", "6",
-                         "--tiny", "--out", str(tmp_path), "--no-progress")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        "nli",
+        "--loss",
+        "SoftmaxLoss",
+        "--steps",
+        "2",
+        "--batch-size",
+        "6",
+        "--tiny",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    )
     assert code == 0, err
     assert "No evaluation" in out
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -114,9 +166,27 @@ def test_train_on_a_csv_file_with_explicit_eval_data(capsys, tmp_path):
     data = tmp_path / "qa.csv"
     rows = [f"question {i} about topic {i},answer {i} on topic {i}" for i in range(12)]
     data.write_text("anchor,positive\n" + "\n".join(rows) + "\n")
-    code, out, err = run(capsys, "train", "--data", str(data), "--loss", "MultipleNegativesRankingLoss", "--steps", "2",
-                         "--batch-size", "4", "--tiny", "--eval-data", "nli-triplets", "--eval-rows", "8",
-                         "--freeze-encoder", "--out", str(tmp_path / "run"), "--no-progress")
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(data),
+        "--loss",
+        "MultipleNegativesRankingLoss",
+        "--steps",
+        "2",
+        "--batch-size",
+        "4",
+        "--tiny",
+        "--eval-data",
+        "nli-triplets",
+        "--eval-rows",
+        "8",
+        "--freeze-encoder",
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    )
     assert code == 0, err
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["primary"] == "accuracy" and metrics["eval_data"] == "nli-triplets [train]"
@@ -124,27 +194,46 @@ def test_train_on_a_csv_file_with_explicit_eval_data(capsys, tmp_path):
 
 def test_a_teacher_loss_trains_on_a_file_that_already_holds_teacher_labels(capsys, tmp_path):
     data = tmp_path / "teacher.jsonl"
-    data.write_text("".join(json.dumps({"sentence": f"sentence {i}", "label": [i / 100] * 64}) + "\n" for i in range(8)))
-    code, out, err = run(capsys, "train", "--data", str(data), "--loss", "MSELoss", "--steps", "1", "--batch-size", "4",
-                         "--tiny", "--out", str(tmp_path / "run"), "--no-progress")
+    data.write_text(
+        "".join(json.dumps({"sentence": f"sentence {i}", "label": [i / 100] * 64}) + "\n" for i in range(8))
+    )
+    code, out, err = run(
+        capsys,
+        "train",
+        "--data",
+        str(data),
+        "--loss",
+        "MSELoss",
+        "--steps",
+        "1",
+        "--batch-size",
+        "4",
+        "--tiny",
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    )
     assert code == 0, err
     assert History.load(tmp_path / "run" / "history.json").loss_name == "MSELoss"
 
 
 # -- errors: one line on stderr, exit code 2 --------------------------------------------------------
-@pytest.mark.parametrize(("argv", "expected"), [
-    (["--loss", "CoSENTLos"], "Unknown loss 'CoSENTLos'. Did you mean CoSENTLoss"),
-    (["--data", "stsbb"], "Unknown data 'stsbb'"),
-    (["--data", "stsb:nosplit"], "has no split 'nosplit'"),
-    (["--data", "missing.csv"], "No such file: missing.csv"),
-    (["--data", "qa-pairs"], "CoSENTLoss cannot train on qa-pairs [train]"),
-    (["--loss", "GISTEmbedLoss"], "needs a guide model"),
-    (["--loss", "MatryoshkaLoss"], "--matryoshka-dims"),
-    (["--data", "sentences", "--loss", "MSELoss"], "add_teacher_embeddings"),
-    (["--matryoshka-dims", "128,64"], "exceed the model's embedding size (64)"),
-    (["--eval-data", "nli"], "cannot be evaluated"),
-    (["--steps", "0"], "--steps must be at least 1"),
-])
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--loss", "CoSENTLos"], "Unknown loss 'CoSENTLos'. Did you mean CoSENTLoss"),
+        (["--data", "stsbb"], "Unknown data 'stsbb'"),
+        (["--data", "stsb:nosplit"], "has no split 'nosplit'"),
+        (["--data", "missing.csv"], "No such file: missing.csv"),
+        (["--data", "qa-pairs"], "CoSENTLoss cannot train on qa-pairs [train]"),
+        (["--loss", "GISTEmbedLoss"], "needs a guide model"),
+        (["--loss", "MatryoshkaLoss"], "--matryoshka-dims"),
+        (["--data", "sentences", "--loss", "MSELoss"], "add_teacher_embeddings"),
+        (["--matryoshka-dims", "128,64"], "exceed the model's embedding size (64)"),
+        (["--eval-data", "nli"], "cannot be evaluated"),
+        (["--steps", "0"], "--steps must be at least 1"),
+    ],
+)
 def test_train_errors_are_one_line_with_exit_code_2(capsys, tmp_path, argv, expected):
     options = {"--data": "stsb", "--loss": "CoSENTLoss"}
     flags = []
@@ -153,7 +242,15 @@ def test_train_errors_are_one_line_with_exit_code_2(capsys, tmp_path, argv, expe
             options[key] = value
         else:
             flags += [key, value]
-    full = ["train", *[x for kv in options.items() for x in kv], *flags, "--tiny", "--out", str(tmp_path / "run"), "--no-progress"]
+    full = [
+        "train",
+        *[x for kv in options.items() for x in kv],
+        *flags,
+        "--tiny",
+        "--out",
+        str(tmp_path / "run"),
+        "--no-progress",
+    ]
     code, _, err = run(capsys, *full)
     assert code == 2
     lines = err.strip().splitlines()
@@ -164,8 +261,9 @@ def test_train_errors_are_one_line_with_exit_code_2(capsys, tmp_path, argv, expe
 
 
 def test_wrong_format_names_the_converter_and_the_losses_that_fit(capsys, tmp_path):
-    code, _, err = run(capsys, "train", "--data", "sentences", "--loss", "ContrastiveTensionLoss", "--tiny",
-                       "--out", str(tmp_path))
+    code, _, err = run(
+        capsys, "train", "--data", "sentences", "--loss", "ContrastiveTensionLoss", "--tiny", "--out", str(tmp_path)
+    )
     assert code == 2
     assert "lossbook.convert.sentences_to_anchor_pairs" in err and "ContrastiveTensionLossInBatchNegatives" in err
 
@@ -194,7 +292,9 @@ def test_usage_errors_and_help(capsys):
     assert code == 2 and "required" in err
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "table" in out and "formats" in out and "train" in out
-    code, _, err = run(capsys, "train", "--data", "stsb", "--loss", "CoSENTLoss", "--out", "x", "--tiny", "--model", "m")
+    code, _, err = run(
+        capsys, "train", "--data", "stsb", "--loss", "CoSENTLoss", "--out", "x", "--tiny", "--model", "m"
+    )
     assert code == 2 and "not allowed with" in err
 
 

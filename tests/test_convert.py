@@ -13,24 +13,48 @@ NLI = datasets.Dataset.from_dict(
     {
         "premise": ["A man plays a guitar."] * 3 + ["A dog runs in a park."] * 3 + ["Two kids eat lunch."] * 2,
         "hypothesis": [
-            "A man makes music.", "The man is a professional.", "The man is asleep.",
-            "An animal is outside.", "The dog chases a ball.", "The dog sleeps indoors.",
-            "Children are eating.", "The kids are at school.",
+            "A man makes music.",
+            "The man is a professional.",
+            "The man is asleep.",
+            "An animal is outside.",
+            "The dog chases a ball.",
+            "The dog sleeps indoors.",
+            "Children are eating.",
+            "The kids are at school.",
         ],
         "label": [0, 1, 2, 0, 1, 2, 0, 1],
     }
 )
 INTENTS = datasets.Dataset.from_dict(
     {
-        "sentence": ["Where is my card?", "My card has not arrived.", "Card still not here.", "Reset my PIN.",
-                     "I forgot my PIN.", "Change my PIN please.", "What is the exchange rate?"],
+        "sentence": [
+            "Where is my card?",
+            "My card has not arrived.",
+            "Card still not here.",
+            "Reset my PIN.",
+            "I forgot my PIN.",
+            "Change my PIN please.",
+            "What is the exchange rate?",
+        ],
         "label": [0, 0, 0, 1, 1, 1, 2],
     }
 )
 SCORED = datasets.Dataset.from_dict(
     {
-        "sentence1": ["A plane takes off.", "A man plays chess.", "A cat sleeps.", "Kids play football.", "A woman cooks."],
-        "sentence2": ["An airplane departs.", "Two men play chess.", "A dog barks.", "The market is busy.", "A woman is cooking."],
+        "sentence1": [
+            "A plane takes off.",
+            "A man plays chess.",
+            "A cat sleeps.",
+            "Kids play football.",
+            "A woman cooks.",
+        ],
+        "sentence2": [
+            "An airplane departs.",
+            "Two men play chess.",
+            "A dog barks.",
+            "The market is busy.",
+            "A woman is cooking.",
+        ],
         "score": [0.95, 0.6, 0.2, 0.0, 0.9],
     }
 )
@@ -41,7 +65,9 @@ TRIPLETS = datasets.Dataset.from_dict(
         "negative": ["Hamlet is set in Denmark.", "Paris has many museums.", "Cats sleep a lot."],
     }
 )
-SENTENCES = datasets.Dataset.from_dict({"sentence": [f"Sentence number {i} is about topic {i % 5} today." for i in range(40)]})
+SENTENCES = datasets.Dataset.from_dict(
+    {"sentence": [f"Sentence number {i} is about topic {i % 5} today." for i in range(40)]}
+)
 
 
 def _detected(dataset) -> str:
@@ -68,7 +94,9 @@ def test_pair_class_to_pairs_keeps_the_positive_class():
     assert _detected(out) == "pair" and len(out) == 3
 
 
-@pytest.mark.parametrize("name", ["sentence_class_to_pairs", "sentence_class_to_triplets", "sentence_class_to_binary_pairs"])
+@pytest.mark.parametrize(
+    "name", ["sentence_class_to_pairs", "sentence_class_to_triplets", "sentence_class_to_binary_pairs"]
+)
 def test_sentence_class_converters(name):
     function = getattr(convert, name)
     out = function(INTENTS, seed=1)
@@ -160,8 +188,10 @@ def test_reachable_follows_the_graph():
 
 def test_mining_and_teacher_labels_with_the_tiny_model(tiny):
     pairs = datasets.Dataset.from_dict(
-        {"anchor": [f"question {i} about {w}" for i, w in enumerate("abcdefgh")],
-         "positive": [f"answer {i} on {w}" for i, w in enumerate("abcdefgh")]}
+        {
+            "anchor": [f"question {i} about {w}" for i, w in enumerate("abcdefgh")],
+            "positive": [f"answer {i} on {w}" for i, w in enumerate("abcdefgh")],
+        }
     )
     mined = convert.mine_hard_negatives(pairs, tiny, range_max=5)
     assert _detected(mined) == "triplet" and len(mined) == 8
@@ -175,8 +205,14 @@ def test_mining_and_teacher_labels_with_the_tiny_model(tiny):
 
 
 def test_binary_pairs_to_pairs_and_triplets():
-    binary = datasets.Dataset.from_dict({"s1": ["q1", "q1", "q2", "q3"], "s2": ["yes1", "no1", "yes2", "no3"], "label": [1, 0, 1, 0]})
+    binary = datasets.Dataset.from_dict(
+        {"s1": ["q1", "q1", "q2", "q3"], "s2": ["yes1", "no1", "yes2", "no3"], "label": [1, 0, 1, 0]}
+    )
     pairs = convert.binary_pairs_to_pairs(binary)
     assert _detected(pairs) == "pair" and list(pairs["positive"]) == ["yes1", "yes2"]
     triplets = convert.binary_pairs_to_triplets(binary)
-    assert _detected(triplets) == "triplet" and triplets[:] == {"anchor": ["q1"], "positive": ["yes1"], "negative": ["no1"]}
+    assert _detected(triplets) == "triplet" and triplets[:] == {
+        "anchor": ["q1"],
+        "positive": ["yes1"],
+        "negative": ["no1"],
+    }

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 import datasets
 import pytest
+from mirror import HAS_MIRROR, MIRROR, needs_mirror
 
 from lossbook import data
 from lossbook.data import DATASETS, load_dataset, load_retrieval
-from mirror import HAS_MIRROR, MIRROR, needs_mirror
 
-
-REGISTRY_CONTRACT = ["stsb", "nli", "nli-triplets", "paws", "qa-pairs", "banking77", "clinc150", "sentences", "xquad-retrieval"]
-MIRROR_ROWS = {("stsb", "train"): 2999, ("stsb", "validation"): 625, ("banking77", "train"): 3075, ("clinc150", "train"): 3000,
-               ("nli", "train"): 9842 + 9815, ("paws", "train"): 4000, ("qa-pairs", "train"): 382, ("sentences", "train"): 10000,
-               ("xquad-retrieval", "queries"): 806, ("xquad-retrieval", "corpus"): 1171}
+REGISTRY_CONTRACT = [
+    "stsb",
+    "nli",
+    "nli-triplets",
+    "paws",
+    "qa-pairs",
+    "banking77",
+    "clinc150",
+    "sentences",
+    "xquad-retrieval",
+]
+MIRROR_ROWS = {
+    ("stsb", "train"): 2999,
+    ("stsb", "validation"): 625,
+    ("banking77", "train"): 3075,
+    ("clinc150", "train"): 3000,
+    ("nli", "train"): 9842 + 9815,
+    ("paws", "train"): 4000,
+    ("qa-pairs", "train"): 382,
+    ("sentences", "train"): 10000,
+    ("xquad-retrieval", "queries"): 806,
+    ("xquad-retrieval", "corpus"): 1171,
+}
 
 
 @pytest.fixture
@@ -74,7 +92,9 @@ def test_bundled_stsb_scores_are_scaled_to_unit_range(offline_bundled):
 
 @needs_mirror
 def test_dev_is_an_alias_of_validation(offline_mirror):
-    assert list(load_dataset("stsb", "dev", verbose=False)["sentence1"]) == list(load_dataset("stsb", "validation", verbose=False)["sentence1"])
+    assert list(load_dataset("stsb", "dev", verbose=False)["sentence1"]) == list(
+        load_dataset("stsb", "validation", verbose=False)["sentence1"]
+    )
 
 
 @needs_mirror
@@ -161,12 +181,21 @@ def hub_cache(monkeypatch, tmp_path):
     (repo / "refs" / "main").write_text(commit)
     (snapshot / "README.md").write_text(ALL_NLI_CARD)
     n = 300
-    pair_class = {"premise": [f"premise {i}" for i in range(n)], "hypothesis": [f"hypothesis {i}" for i in range(n)],
-                  "label": [i % 3 for i in range(n)]}
+    pair_class = {
+        "premise": [f"premise {i}" for i in range(n)],
+        "hypothesis": [f"hypothesis {i}" for i in range(n)],
+        "label": [i % 3 for i in range(n)],
+    }
     # Three row groups, so that a stream can stop inside the file.
     pq.write_table(pa.table(pair_class), snapshot / "pair-class" / "train-00000-of-00001.parquet", row_group_size=100)
-    pq.write_table(pa.table({k: v[:30] for k, v in pair_class.items()}), snapshot / "pair-class" / "dev-00000-of-00001.parquet")
-    triplets = {"anchor": [f"a {i}" for i in range(n)], "positive": [f"p {i}" for i in range(n)], "negative": [f"n {i}" for i in range(n)]}
+    pq.write_table(
+        pa.table({k: v[:30] for k, v in pair_class.items()}), snapshot / "pair-class" / "dev-00000-of-00001.parquet"
+    )
+    triplets = {
+        "anchor": [f"a {i}" for i in range(n)],
+        "positive": [f"p {i}" for i in range(n)],
+        "negative": [f"n {i}" for i in range(n)],
+    }
     pq.write_table(pa.table(triplets), snapshot / "triplet" / "train-00000-of-00001.parquet")
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "datasets"))
@@ -262,7 +291,9 @@ def test_malformed_label_names_file_and_line(monkeypatch, tmp_path):
     (tmp_path / "banking77").mkdir()
     (tmp_path / "banking77" / "train.csv").write_text("sentence,label\nfine,0\nbroken,zero\n")
     monkeypatch.setenv("LOSSBOOK_DATA", str(tmp_path))
-    with pytest.raises(ValueError, match=r"train.csv, line 3: column 'label' should hold an integer class id, found 'zero'"):
+    with pytest.raises(
+        ValueError, match=r"train.csv, line 3: column 'label' should hold an integer class id, found 'zero'"
+    ):
         load_dataset("banking77", verbose=False)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datasets
 import pytest
+from mirror import MIRROR, needs_mirror
 
 from lossbook.checks import check
 from lossbook.data import DATASETS, load_dataset
 from lossbook.detect import FormatError, detect_format
 from lossbook.formats import FORMATS
-from mirror import MIRROR, needs_mirror
 
 EXPECTED = {
     "stsb": "pair-score",
@@ -77,8 +77,10 @@ def test_empty_and_datasetdict_are_refused():
 
 
 # -- check -----------------------------------------------------------------------------------------
-CLEAN_PAIRS = {"anchor": ["Who wrote Hamlet?", "Where is Paris?", "What do cats eat?"],
-               "positive": ["Shakespeare wrote it.", "Paris is in France.", "Cats eat meat."]}
+CLEAN_PAIRS = {
+    "anchor": ["Who wrote Hamlet?", "Where is Paris?", "What do cats eat?"],
+    "positive": ["Shakespeare wrote it.", "Paris is in France.", "Cats eat meat."],
+}
 
 
 @pytest.mark.parametrize(
@@ -98,14 +100,22 @@ def test_clean_data_has_no_findings(data, target):
     ("data", "target", "kind"),
     [
         ({"positive": CLEAN_PAIRS["positive"], "anchor": CLEAN_PAIRS["anchor"]}, "pair", "column-order"),
-        ({"q": ["a long passage " * 10] * 1 + ["another long passage " * 10], "p": ["short?", "tiny?"]}, "pair", "column-order"),
+        (
+            {"q": ["a long passage " * 10] * 1 + ["another long passage " * 10], "p": ["short?", "tiny?"]},
+            "pair",
+            "column-order",
+        ),
         ({"s1": ["a", "b"], "s2": ["c", "d"], "score": [0.0, 4.0]}, "pair-score", "label-range"),
         ({"s1": ["a", "b"], "s2": ["c", "d"], "score": [0.5, 0.5]}, "pair-score", "constant-labels"),
         ({"s1": ["a", "b", "c"], "s2": ["c", "d", "e"], "label": [0, 2, 5]}, "pair-class", "class-ids"),
         ({"anchor": ["q1", "q2", "q1"], "positive": ["p1", "p2", "p3"]}, "pair", "duplicates"),
         ({"sentence": ["a", "b", "c"], "label": [0, 0, 1]}, "sentence-class", "singleton-classes"),
         ({"a": ["x", "y"], "b": ["u", "v"], "c": ["m", "n"]}, "pair", "wrong-format"),
-        ({"s1": ["a", "b"], "s2": ["c", "d"], "source": ["news", "web"], "score": [0.2, 0.8]}, "pair-score", "extra-columns"),
+        (
+            {"s1": ["a", "b"], "s2": ["c", "d"], "source": ["news", "web"], "score": [0.2, 0.8]},
+            "pair-score",
+            "extra-columns",
+        ),
         ({"a": ["x", ""], "b": ["u", "v"]}, "pair", "empty-text"),
         ({"a": ["x", "y"], "b": ["u", "v"], "source": [1, 2]}, "pair", "unreadable"),
     ],

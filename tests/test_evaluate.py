@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from mirror import HAS_MIRROR, MIRROR
 
 from lossbook.data import RetrievalSet, load_dataset, load_retrieval
-from mirror import HAS_MIRROR
 from lossbook.evaluate import (
     BinaryResult,
     ClassificationResult,
@@ -32,7 +32,8 @@ from lossbook.teaching import unit_with_cosine
 
 
 class FakeModel:
-    """encode() looks vectors up in a dict (one dict per layer), truncates to ``dim`` and normalises, like EmbeddingModel."""
+    """encode() looks vectors up in a dict (one dict per layer), truncates to ``dim`` and normalises, like
+    EmbeddingModel."""
 
     def __init__(self, vectors: dict[str, list[float]] | dict[int, dict[str, list[float]]]):
         first = next(iter(vectors.values()))
@@ -51,7 +52,11 @@ class FakeModel:
 def pairs_with_cosines(cosines, labels, label_name="label"):
     """Pairs (x_i, ref) whose cosine similarity is cosines[i], and the model that embeds them."""
     model = FakeModel({"ref": [1.0, 0.0], **{f"x{i}": unit_with_cosine(c) for i, c in enumerate(cosines)}})
-    data = {"sentence1": [f"x{i}" for i in range(len(cosines))], "sentence2": ["ref"] * len(cosines), label_name: labels}
+    data = {
+        "sentence1": [f"x{i}" for i in range(len(cosines))],
+        "sentence2": ["ref"] * len(cosines),
+        label_name: labels,
+    }
     return model, data
 
 
@@ -124,9 +129,12 @@ def test_average_precision_and_best_f1_equal_explicit_loops_with_ties():
         labels = [int(v) for v in rng.integers(0, 2, size=40)]
         labels[0] = 1
         assert average_precision(scores, labels) == pytest.approx(average_precision_by_loop(scores, labels), rel=1e-12)
-        result = binary_metrics(np.array([[1.0, 0.0]] * 40), np.array([[s, (1 - s * s) ** 0.5] for s in scores]), labels)
+        result = binary_metrics(
+            np.array([[1.0, 0.0]] * 40), np.array([[s, (1 - s * s) ** 0.5] for s in scores]), labels
+        )
         assert (result.f1, result.precision, result.recall, result.threshold) == pytest.approx(
-            best_f1_by_loop(scores, labels), rel=1e-9)
+            best_f1_by_loop(scores, labels), rel=1e-9
+        )
 
 
 def test_binary_f1_threshold_and_accuracy_by_hand():
@@ -181,7 +189,9 @@ def test_binary_rejects_labels_that_are_not_0_1():
 
 # -- triplets ------------------------------------------------------------------------------------
 def test_triplet_accuracy_by_hand_ties_count_as_wrong():
-    model = FakeModel({"a": [1.0, 0.0], "near": unit_with_cosine(0.9), "far": unit_with_cosine(0.1), "same": unit_with_cosine(0.9)})
+    model = FakeModel(
+        {"a": [1.0, 0.0], "near": unit_with_cosine(0.9), "far": unit_with_cosine(0.1), "same": unit_with_cosine(0.9)}
+    )
     data = {"anchor": ["a", "a", "a"], "positive": ["near", "far", "near"], "negative": ["far", "near", "same"]}
     result = evaluate_triplets(model, data)
     assert isinstance(result, TripletResult) and result.primary == "accuracy"
@@ -190,10 +200,17 @@ def test_triplet_accuracy_by_hand_ties_count_as_wrong():
 
 # -- k-NN classification -------------------------------------------------------------------------
 def test_knn_majority_vote_and_tie_to_the_nearest():
-    model = FakeModel({
-        "t1": unit_with_cosine(0.95), "t2": unit_with_cosine(0.9), "t3": unit_with_cosine(0.85), "t4": unit_with_cosine(0.0), "t5": [-1.0, 0.0],
-        "q_near": [1.0, 0.0], "q_far": [-1.0, 0.1],
-    })
+    model = FakeModel(
+        {
+            "t1": unit_with_cosine(0.95),
+            "t2": unit_with_cosine(0.9),
+            "t3": unit_with_cosine(0.85),
+            "t4": unit_with_cosine(0.0),
+            "t5": [-1.0, 0.0],
+            "q_near": [1.0, 0.0],
+            "q_far": [-1.0, 0.1],
+        }
+    )
     train = {"sentence": ["t1", "t2", "t3", "t4", "t5"], "label": ["a", "b", "b", "c", "c"]}
     # q_near: 3 nearest t1 (a), t2 (b), t3 (b) -> b. q_far: t5 (c), t4 (c), t3 (b) -> c.
     test = {"sentence": ["q_near", "q_far"], "label": ["b", "c"]}
@@ -209,10 +226,17 @@ def test_knn_majority_vote_and_tie_to_the_nearest():
 # -- retrieval -----------------------------------------------------------------------------------
 def _retrieval_case():
     z = lambda x, y: [x, y, math.sqrt(1 - x * x - y * y)]  # noqa: E731
-    model = FakeModel({
-        "q1": [1.0, 0.0, 0.0], "q2": [0.0, 1.0, 0.0], "q3": [0.0, 0.0, 1.0],
-        "d1": z(0.7, 0.7), "d2": z(0.6, 0.0), "d3": z(0.5, 0.3), "d4": z(0.1, 0.5),
-    })
+    model = FakeModel(
+        {
+            "q1": [1.0, 0.0, 0.0],
+            "q2": [0.0, 1.0, 0.0],
+            "q3": [0.0, 0.0, 1.0],
+            "d1": z(0.7, 0.7),
+            "d2": z(0.6, 0.0),
+            "d3": z(0.5, 0.3),
+            "d4": z(0.1, 0.5),
+        }
+    )
     # q1 ranks d1 d2 d3 d4; q2 ranks d1 d4 d3 d2. q3 has no relevant passage and is skipped.
     rs = RetrievalSet(
         queries={"Q1": "q1", "Q2": "q2", "Q3": "q3"},
@@ -244,8 +268,15 @@ def test_retrieval_matches_sentence_transformers_on_the_hand_case():
     model, rs = _retrieval_case()
     ours = evaluate_retrieval(model, rs, k_values=(1, 3))
     evaluator = ir.InformationRetrievalEvaluator(
-        rs.queries, rs.corpus, rs.relevant, accuracy_at_k=[1, 3], precision_recall_at_k=[1, 3], map_at_k=[10],
-        score_functions={"cosine": lambda a, b: torch.nn.functional.normalize(a, dim=-1) @ torch.nn.functional.normalize(b, dim=-1).T},
+        rs.queries,
+        rs.corpus,
+        rs.relevant,
+        accuracy_at_k=[1, 3],
+        precision_recall_at_k=[1, 3],
+        map_at_k=[10],
+        score_functions={
+            "cosine": lambda a, b: torch.nn.functional.normalize(a, dim=-1) @ torch.nn.functional.normalize(b, dim=-1).T
+        },
     )
     embed = {text: torch.tensor(model.encode([text])[0]) for text in [*rs.queries.values(), *rs.corpus.values()]}
     qids = evaluator.queries_ids
@@ -253,7 +284,9 @@ def test_retrieval_matches_sentence_transformers_on_the_hand_case():
     c = torch.stack([embed[text] for text in evaluator.corpus])
     hits = [[{"corpus_id": pid, "score": float(s)} for pid, s in zip(evaluator.corpus_ids, row)] for row in q @ c.T]
     theirs = evaluator.compute_metrics(hits)
-    assert ours.mrr_at_10 == pytest.approx(theirs["mrr@k"][10]) and ours.ndcg_at_10 == pytest.approx(theirs["ndcg@k"][10])
+    assert ours.mrr_at_10 == pytest.approx(theirs["mrr@k"][10]) and ours.ndcg_at_10 == pytest.approx(
+        theirs["ndcg@k"][10]
+    )
     assert ours.recall == pytest.approx(theirs["recall@k"]) and ours.accuracy == pytest.approx(theirs["accuracy@k"])
 
 
@@ -274,7 +307,11 @@ def test_grid_shape_values_and_one_encode_per_layer():
     assert model.calls == [(12, 1), (12, 3)]  # each text once per layer; dims cut in memory
     for i, layer in enumerate((1, 3)):
         for j, dim in enumerate((2, 4, 6)):
-            direct = sts_metrics(model.encode(data["a"], dim=dim, layer=layer), model.encode(data["b"], dim=dim, layer=layer), data["score"])
+            direct = sts_metrics(
+                model.encode(data["a"], dim=dim, layer=layer),
+                model.encode(data["b"], dim=dim, layer=layer),
+                data["score"],
+            )
             assert grid.values[i, j] == pytest.approx(direct.spearman)
             assert grid.values_of("pearson")[i, j] == pytest.approx(direct.pearson)
             assert evaluate_sts(model, data, dims=[dim], layers=[layer]).values[0, 0] == pytest.approx(direct.spearman)
@@ -298,10 +335,16 @@ def test_tiny_model_on_the_bundled_sets(tiny, monkeypatch):
     monkeypatch.delenv("LOSSBOOK_DATA", raising=False)
     validation = load_dataset("stsb", "validation", verbose=False)
     sts = evaluate(tiny, validation)
-    assert isinstance(sts, STSResult) and sts.n == len(validation) and -1 <= sts.spearman <= 1 and -1 <= sts.pearson <= 1
+    assert (
+        isinstance(sts, STSResult) and sts.n == len(validation) and -1 <= sts.spearman <= 1 and -1 <= sts.pearson <= 1
+    )
     bundled = load_retrieval(verbose=False)
     retrieval = evaluate(tiny, bundled)
-    assert isinstance(retrieval, RetrievalResult) and retrieval.n == len(bundled.queries) and 0 <= retrieval.ndcg_at_10 <= 1
+    assert (
+        isinstance(retrieval, RetrievalResult)
+        and retrieval.n == len(bundled.queries)
+        and 0 <= retrieval.ndcg_at_10 <= 1
+    )
     assert retrieval.accuracy[1] <= retrieval.accuracy[5] <= retrieval.accuracy[10]
 
 
@@ -402,11 +445,18 @@ def test_minilm_retrieval_and_sentence_transformers_parity(minilm, st_model, mir
     from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
 
     evaluator = InformationRetrievalEvaluator(
-        rs.queries, rs.corpus, rs.relevant, accuracy_at_k=[1, 5, 10], precision_recall_at_k=[1, 5, 10],
-        score_functions={"cosine": __import__("sentence_transformers").util.cos_sim}, write_csv=False,
+        rs.queries,
+        rs.corpus,
+        rs.relevant,
+        accuracy_at_k=[1, 5, 10],
+        precision_recall_at_k=[1, 5, 10],
+        score_functions={"cosine": __import__("sentence_transformers").util.cos_sim},
+        write_csv=False,
     )
     theirs = evaluator(st_model)
-    print("sentence-transformers:", {k: round(v, 6) for k, v in theirs.items() if "ndcg" in k or "mrr" in k or "@1" in k})
+    print(
+        "sentence-transformers:", {k: round(v, 6) for k, v in theirs.items() if "ndcg" in k or "mrr" in k or "@1" in k}
+    )
     assert ours.ndcg_at_10 == pytest.approx(theirs["cosine_ndcg@10"], abs=2e-3)
     assert ours.mrr_at_10 == pytest.approx(theirs["cosine_mrr@10"], abs=2e-3)
     for k in (1, 5, 10):
@@ -422,13 +472,17 @@ def test_minilm_binary_and_triplets_match_sentence_transformers(minilm, st_model
     paws = load_dataset("paws", "validation").select(range(300))
     ours = evaluate(minilm, paws)
     print(f"\nMiniLM PAWS (300 pairs): {ours!r}")
-    theirs = BinaryClassificationEvaluator(paws["sentence1"], paws["sentence2"], paws["label"], similarity_fn_names=["cosine"], write_csv=False)(st_model)
+    theirs = BinaryClassificationEvaluator(
+        paws["sentence1"], paws["sentence2"], paws["label"], similarity_fn_names=["cosine"], write_csv=False
+    )(st_model)
     print("sentence-transformers:", {k: round(v, 6) for k, v in theirs.items()})
     for name in ("ap", "f1", "precision", "recall", "accuracy"):
         assert ours[name] == pytest.approx(theirs[f"cosine_{name}"], abs=1e-3), name
     triplets = load_dataset("nli-triplets", "snli").select(range(300))
     ours = evaluate(minilm, triplets)
     print(f"MiniLM SNLI triplets (300): {ours!r}")
-    theirs = TripletEvaluator(triplets["anchor"], triplets["positive"], triplets["negative"], similarity_fn_names=["cosine"], write_csv=False)(st_model)
+    theirs = TripletEvaluator(
+        triplets["anchor"], triplets["positive"], triplets["negative"], similarity_fn_names=["cosine"], write_csv=False
+    )(st_model)
     print("sentence-transformers:", theirs)
     assert ours.accuracy == pytest.approx(theirs["cosine_accuracy"], abs=1e-2)

@@ -5,11 +5,14 @@ import warnings
 import pytest
 import torch
 import torch.nn.functional as F
-
 from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity, encoder_gradients, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.cached import CachedEmbeddingLoss, minibatch_ranges, slice_features
-from lossbook.losses.cached_ranking import CachedMultipleNegativesRankingLoss, CachedMultipleNegativesSymmetricRankingLoss
+from lossbook.losses.cached_ranking import (
+    CachedMultipleNegativesRankingLoss,
+    CachedMultipleNegativesSymmetricRankingLoss,
+)
 from lossbook.losses.gist import CachedGISTEmbedLoss, GISTEmbedLoss
 from lossbook.losses.mega_batch import MegaBatchMarginLoss
 from lossbook.losses.ranking import MultipleNegativesRankingLoss
@@ -35,18 +38,30 @@ def cmnsrl(model, **kwargs):
 
 # (cached loss factory, uncached twin factory, columns)
 PAIRS_OF_LOSSES = {
-    "cmnrl": (lambda m, n: CachedMultipleNegativesRankingLoss(m, mini_batch_size=n), MultipleNegativesRankingLoss, TRIPLETS),
+    "cmnrl": (
+        lambda m, n: CachedMultipleNegativesRankingLoss(m, mini_batch_size=n),
+        MultipleNegativesRankingLoss,
+        TRIPLETS,
+    ),
     "cmnrl-gte-hardness": (
         lambda m, n: CachedMultipleNegativesRankingLoss(
-            m, scale=10.0, mini_batch_size=n, directions=ALL_DIRECTIONS, hardness_mode="all_negatives", hardness_strength=5.0
+            m,
+            scale=10.0,
+            mini_batch_size=n,
+            directions=ALL_DIRECTIONS,
+            hardness_mode="all_negatives",
+            hardness_strength=5.0,
         ),
-        lambda m: MultipleNegativesRankingLoss(m, scale=10.0, directions=ALL_DIRECTIONS, hardness_mode="all_negatives",
-                                               hardness_strength=5.0),
+        lambda m: MultipleNegativesRankingLoss(
+            m, scale=10.0, directions=ALL_DIRECTIONS, hardness_mode="all_negatives", hardness_strength=5.0
+        ),
         [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2],
     ),
     "cmnsrl": (
         lambda m, n: cmnsrl(m, mini_batch_size=n),
-        lambda m: MultipleNegativesRankingLoss(m, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"),
+        lambda m: MultipleNegativesRankingLoss(
+            m, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
+        ),
         TRIPLETS,
     ),
     "cached-gist": (
@@ -112,7 +127,9 @@ def test_token_packing_gives_the_same_result(tiny):
     assert ranges[0] == (0, 2) and ranges[-1][1] == len(ANCHORS)
     assert minibatch_ranges(features, 32, mini_batch_num_tokens=1) == [(i, i + 1) for i in range(len(ANCHORS))]
     plain_value, plain_grads = value_and_gradients(tiny, MultipleNegativesRankingLoss(tiny), TRIPLETS)
-    value, grads = value_and_gradients(tiny, CachedMultipleNegativesRankingLoss(tiny, mini_batch_num_tokens=budget), TRIPLETS)
+    value, grads = value_and_gradients(
+        tiny, CachedMultipleNegativesRankingLoss(tiny, mini_batch_num_tokens=budget), TRIPLETS
+    )
     assert value == pytest.approx(plain_value, abs=5e-6)
     assert largest_difference(grads, plain_grads) < 2e-5 * largest(plain_grads)
 
@@ -138,7 +155,10 @@ def embed_like_the_cache(model, columns, mini_batch_size):
     embeddings = []
     for features in make_features(model, *columns):
         features, order = in_length_order(features)
-        pieces = [model(slice_features(features, b, e))["sentence_embedding"] for b, e in minibatch_ranges(features, mini_batch_size)]
+        pieces = [
+            model(slice_features(features, b, e))["sentence_embedding"]
+            for b, e in minibatch_ranges(features, mini_batch_size)
+        ]
         embeddings.append(torch.cat(pieces)[[order.index(i) for i in range(len(order))]])
     return embeddings
 
@@ -151,6 +171,7 @@ def test_mini_batches_hold_texts_of_similar_length(tiny):
     widths = []
     loss = CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=2)
     original = loss.embed_minibatch
+
     # Keyword-only, with sentence-transformers' names (sentence_feature, begin, end, ...).
     def embed_minibatch(**kw):
         widths.append(slice_features(kw["sentence_feature"], kw["begin"], kw["end"])["input_ids"].shape[1])
@@ -226,6 +247,7 @@ def matryoshka_maths(inner, dims=(64, 32, 16), weights=(1.0, 0.5, 0.25)):
             w * inner.compute_loss_from_embeddings([F.normalize(e[:, :d], dim=-1) for e in embeddings], labels)
             for d, w in zip(dims, weights)
         )
+
     return maths
 
 
@@ -241,8 +263,10 @@ def test_loss_on_embeddings_replaces_the_maths(tiny, name):
     if isinstance(cached, CachedGISTEmbedLoss):
         guide = [cached.embed_guide(dict(f)) for f in features]
         expected = sum(
-            w * cached.compute_loss_from_embeddings([F.normalize(e[:, :d], dim=-1) for e in tiny_embed(tiny, features)], None,
-                                                    guide_embeddings=guide)
+            w
+            * cached.compute_loss_from_embeddings(
+                [F.normalize(e[:, :d], dim=-1) for e in tiny_embed(tiny, features)], None, guide_embeddings=guide
+            )
             for d, w in zip((64, 32, 16), (1.0, 0.5, 0.25))
         )
     else:
@@ -257,7 +281,9 @@ def test_loss_on_embeddings_replaces_the_maths(tiny, name):
     assert value.item() != pytest.approx(cached(make_features(tiny, *columns), None).item(), abs=1e-4)
     assert largest_difference(encoder_gradients(tiny), expected_grads) < 2e-5 * largest(expected_grads)
     with torch.no_grad():
-        assert cached(make_features(tiny, *columns), None, loss_on_embeddings=maths).item() == pytest.approx(value.item(), abs=5e-6)
+        assert cached(make_features(tiny, *columns), None, loss_on_embeddings=maths).item() == pytest.approx(
+            value.item(), abs=5e-6
+        )
 
 
 def tiny_embed(model, features):
@@ -274,7 +300,11 @@ def test_frozen_encoder_and_unused_column(tiny):
         parameter.requires_grad_(True)
     loss = CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=2)
     with pytest.raises(LossInputError, match=r"did not use input column\(s\) 2"):
-        loss(make_features(tiny, *TRIPLETS), None, loss_on_embeddings=lambda e, labels: loss.compute_loss_from_embeddings(e[:2], labels))
+        loss(
+            make_features(tiny, *TRIPLETS),
+            None,
+            loss_on_embeddings=lambda e, labels: loss.compute_loss_from_embeddings(e[:2], labels),
+        )
 
 
 class _CountingModel(torch.nn.Module):
@@ -314,8 +344,15 @@ def test_config_citation_and_formats():
     model = _CountingModel()
     loss = CachedMultipleNegativesRankingLoss(model, mini_batch_size=8)
     assert list(loss.get_config_dict()) == [
-        "scale", "similarity_fct", "mini_batch_size", "mini_batch_num_tokens", "gather_across_devices", "directions",
-        "partition_mode", "hardness_mode", "hardness_strength",
+        "scale",
+        "similarity_fct",
+        "mini_batch_size",
+        "mini_batch_num_tokens",
+        "gather_across_devices",
+        "directions",
+        "partition_mode",
+        "hardness_mode",
+        "hardness_strength",
     ]
     assert loss.temperature == pytest.approx(0.05) and loss.uses_gradient_cache
     assert "2101.06983" in loss.citation and "2101.06983" in cmnsrl(model).citation
@@ -336,7 +373,9 @@ def test_dropout_is_replayed_on_cuda():
     _, grads = value_and_gradients(model, loss, TRIPLETS)
     model.zero_grad(set_to_none=True)
     torch.manual_seed(5)
-    value = MultipleNegativesRankingLoss(model).compute_loss_from_embeddings(embed_like_the_cache(model, TRIPLETS, 2), None)
+    value = MultipleNegativesRankingLoss(model).compute_loss_from_embeddings(
+        embed_like_the_cache(model, TRIPLETS, 2), None
+    )
     value.backward()
     assert largest_difference(grads, encoder_gradients(model)) < 2e-5 * largest(grads)
 
@@ -356,11 +395,18 @@ def test_cmnrl_parity_with_sentence_transformers(minilm, st_model, columns, kwar
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     value = assert_parity(
-        CachedMultipleNegativesRankingLoss(minilm, **kwargs), st_losses.CachedMultipleNegativesRankingLoss(st_model, **kwargs),
-        minilm, st_model, columns, None, expected=expected,
+        CachedMultipleNegativesRankingLoss(minilm, **kwargs),
+        st_losses.CachedMultipleNegativesRankingLoss(st_model, **kwargs),
+        minilm,
+        st_model,
+        columns,
+        None,
+        expected=expected,
     )
     with torch.no_grad():
-        other = CachedMultipleNegativesRankingLoss(minilm, **kwargs)(make_features(minilm, columns[0], columns[1][::-1], *columns[2:]), None)
+        other = CachedMultipleNegativesRankingLoss(minilm, **kwargs)(
+            make_features(minilm, columns[0], columns[1][::-1], *columns[2:]), None
+        )
     assert abs(other.item() - value) > 1e-2
 
 
@@ -371,8 +417,9 @@ def test_cmnsrl_parity_with_sentence_transformers(minilm, st_model):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         reference = st_losses.CachedMultipleNegativesSymmetricRankingLoss(st_model, mini_batch_size=2)
-    value = assert_parity(cmnsrl(minilm, mini_batch_size=2), reference, minilm, st_model, [ANCHORS, POSITIVES], None,
-                          expected=0.15201735)
+    value = assert_parity(
+        cmnsrl(minilm, mini_batch_size=2), reference, minilm, st_model, [ANCHORS, POSITIVES], None, expected=0.15201735
+    )
     with torch.no_grad():
         other = cmnsrl(minilm, mini_batch_size=2)(make_features(minilm, ANCHORS, NEGATIVES_1), None)
     assert abs(other.item() - value) > 1e-2
@@ -382,6 +429,12 @@ def test_cmnsrl_parity_with_sentence_transformers(minilm, st_model):
 def test_cached_losses_run_on_a_sentence_transformer(st_model):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
-    assert_parity(CachedMultipleNegativesRankingLoss(st_model, mini_batch_size=3),
-                  st_losses.CachedMultipleNegativesRankingLoss(st_model, mini_batch_size=3),
-                  st_model, st_model, TRIPLETS, None, expected=1.09442830)
+    assert_parity(
+        CachedMultipleNegativesRankingLoss(st_model, mini_batch_size=3),
+        st_losses.CachedMultipleNegativesRankingLoss(st_model, mini_batch_size=3),
+        st_model,
+        st_model,
+        TRIPLETS,
+        None,
+        expected=1.09442830,
+    )

@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
-
 from batches import STS_A, STS_B, STS_SCORES, assert_parity, make_features
+
 from lossbook.losses import CosineSimilarityLoss, LossInputError
 from lossbook.teaching import unit
 
@@ -45,8 +45,13 @@ def test_parity_with_sentence_transformers(minilm, st_model):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     ours = assert_parity(
-        CosineSimilarityLoss(minilm), st_losses.CosineSimilarityLoss(st_model), minilm, st_model,
-        [STS_A, STS_B], torch.tensor(STS_SCORES), expected=0.02050290,  # REFERENCE-LOSSES.md §6
+        CosineSimilarityLoss(minilm),
+        st_losses.CosineSimilarityLoss(st_model),
+        minilm,
+        st_model,
+        [STS_A, STS_B],
+        torch.tensor(STS_SCORES),
+        expected=0.02050290,  # REFERENCE-LOSSES.md §6
     )
     # Negative control: other scores give another value, so the comparison above is not vacuous.
     other = CosineSimilarityLoss(minilm)(make_features(minilm, STS_A, STS_B), torch.tensor(STS_SCORES[::-1]))

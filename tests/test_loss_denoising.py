@@ -5,8 +5,8 @@ import math
 
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, assert_parity, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.denoising import DenoisingAutoEncoderLoss
 
@@ -45,7 +45,10 @@ def test_decoder_shares_the_encoders_parameters(tiny):
     word_embeddings = encoder.embeddings.word_embeddings.weight
     assert decoder.bert.embeddings.word_embeddings.weight is word_embeddings
     assert decoder.get_output_embeddings().weight is word_embeddings  # the LM head follows the tie
-    assert decoder.bert.encoder.layer[0].attention.self.query.weight is encoder.encoder.layer[0].attention.self.query.weight
+    assert (
+        decoder.bert.encoder.layer[0].attention.self.query.weight
+        is encoder.encoder.layer[0].attention.self.query.weight
+    )
     # The encoder keeps its own values and parameter objects.
     assert all(torch.equal(before[name], p) for name, p in tiny.transformer.named_parameters())
     # Decoder-only parameters (cross-attention, LM-head transform) exist, belong to the loss and are trained.
@@ -133,5 +136,7 @@ def test_runs_on_a_sentence_transformer(st_model):
     ours = DenoisingAutoEncoderLoss(model)(make_features(model, DAMAGED, ANCHORS))
     reference_model = copy.deepcopy(st_model)
     torch.manual_seed(0)
-    reference = st_losses.DenoisingAutoEncoderLoss(reference_model)(make_features(reference_model, DAMAGED, ANCHORS), None)
+    reference = st_losses.DenoisingAutoEncoderLoss(reference_model)(
+        make_features(reference_model, DAMAGED, ANCHORS), None
+    )
     assert ours.item() == pytest.approx(reference.item(), abs=1e-5)

@@ -1,11 +1,12 @@
-"""Distillation losses (MSELoss, EmbedDistillLoss, MarginMSELoss, DistillKLDivLoss): explicit loops, parity, bad input."""
+"""Distillation losses (MSELoss, EmbedDistillLoss, MarginMSELoss, DistillKLDivLoss): explicit loops, parity,
+bad input."""
 
 import math
 
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.distillation import EmbedDistillLoss, MSELoss
 from lossbook.losses.distillation_scores import DistillKLDivLoss, MarginMSELoss
@@ -50,8 +51,10 @@ def test_embed_distill_matches_loop_shared_and_per_column(dtype, metric):
     value = loss.compute_loss_from_embeddings(students, tensor(TEACHER_A, dtype))
     assert value.dtype == dtype and value.item() == pytest.approx(shared, abs=1e-6)
     # 3-D labels: one teacher per column.
-    per_column = (sum(distance(metric, s, t) for s, t in zip(STUDENT_A, TEACHER_A)) / 3
-                  + sum(distance(metric, s, t) for s, t in zip(STUDENT_B, TEACHER_B)) / 3) / 2
+    per_column = (
+        sum(distance(metric, s, t) for s, t in zip(STUDENT_A, TEACHER_A)) / 3
+        + sum(distance(metric, s, t) for s, t in zip(STUDENT_B, TEACHER_B)) / 3
+    ) / 2
     labels = torch.stack([tensor(TEACHER_A, dtype), tensor(TEACHER_B, dtype)], dim=1)
     assert loss.compute_loss_from_embeddings(students, labels).item() == pytest.approx(per_column, abs=1e-6)
 
@@ -66,19 +69,28 @@ def test_mse_loss_matches_loop(dtype):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_margin_mse_matches_loop_for_margins_and_raw_scores(dtype):
     q, p, n1, n2 = STUDENT_A, STUDENT_B, TEACHER_A, TEACHER_B
-    expected = sum(
-        ((dot(q[i], p[i]) - dot(q[i], n[i])) - MARGINS[i][j]) ** 2 for i in range(3) for j, n in enumerate((n1, n2))
-    ) / 6
+    expected = (
+        sum(
+            ((dot(q[i], p[i]) - dot(q[i], n[i])) - MARGINS[i][j]) ** 2 for i in range(3) for j, n in enumerate((n1, n2))
+        )
+        / 6
+    )
     columns = [tensor(c, dtype) for c in (q, p, n1, n2)]
     loss = MarginMSELoss(model=None)
     value = loss.compute_loss_from_embeddings(columns, tensor(MARGINS, dtype))
     assert value.dtype == dtype and value.item() == pytest.approx(expected, abs=1e-6)
     # Raw teacher scores (B, k+1) become margins score_pos - score_neg_j.
-    expected_raw = sum(
-        ((dot(q[i], p[i]) - dot(q[i], n[i])) - (SCORES[i][0] - SCORES[i][j + 1])) ** 2
-        for i in range(3) for j, n in enumerate((n1, n2))
-    ) / 6
-    assert loss.compute_loss_from_embeddings(columns, tensor(SCORES, dtype)).item() == pytest.approx(expected_raw, abs=1e-6)
+    expected_raw = (
+        sum(
+            ((dot(q[i], p[i]) - dot(q[i], n[i])) - (SCORES[i][0] - SCORES[i][j + 1])) ** 2
+            for i in range(3)
+            for j, n in enumerate((n1, n2))
+        )
+        / 6
+    )
+    assert loss.compute_loss_from_embeddings(columns, tensor(SCORES, dtype)).item() == pytest.approx(
+        expected_raw, abs=1e-6
+    )
     # One negative: margins may be (B,).
     single = sum(((dot(q[i], p[i]) - dot(q[i], n1[i])) - MARGINS[i][0]) ** 2 for i in range(3)) / 3
     value = loss.compute_loss_from_embeddings(columns[:3], tensor([m[0] for m in MARGINS], dtype))
@@ -120,7 +132,9 @@ def test_bad_teacher_embeddings_name_the_shape_and_converter():
         loss.compute_loss_from_embeddings([x], torch.randn(4))
     with pytest.raises(LossInputError, match=r"teacher embeddings for 3 columns.*Expected \(4, 2, dim\)"):
         loss.compute_loss_from_embeddings([x, x], torch.randn(4, 3, 3))
-    with pytest.raises(LossInputError, match=r"teacher embeddings of shape \(4, 5\); expected \(4, 3\).*projection_dim=5"):
+    with pytest.raises(
+        LossInputError, match=r"teacher embeddings of shape \(4, 5\); expected \(4, 3\).*projection_dim=5"
+    ):
         loss.compute_loss_from_embeddings([x], torch.randn(4, 5))
     with pytest.raises(LossInputError, match=r"teacher embeddings of shape \(2, 3\)"):
         loss.compute_loss_from_embeddings([x], torch.randn(2, 3))
@@ -137,7 +151,9 @@ def test_bad_margins_and_scores_name_the_shapes_and_converters():
         margin.compute_loss_from_embeddings([x, x], torch.ones(4))
     with pytest.raises(LossInputError, match="needs labels"):
         margin.compute_loss_from_embeddings([x, x, x], None)
-    with pytest.raises(LossInputError, match=r"Expected margins \(4, 2\).*\(4, 3\).*add_teacher_margins.*add_teacher_scores"):
+    with pytest.raises(
+        LossInputError, match=r"Expected margins \(4, 2\).*\(4, 3\).*add_teacher_margins.*add_teacher_scores"
+    ):
         margin.compute_loss_from_embeddings([x, x, x, x], torch.ones(4, 5))
     kl = DistillKLDivLoss(model=None)
     with pytest.raises(LossInputError, match="3 or more input column"):
@@ -161,12 +177,15 @@ def test_projection_maps_to_a_teacher_of_another_size(tiny, tmp_path):
     assert torch.equal(other.projection.weight, loss.projection.weight) and other.projection_dim == 5
 
 
-@pytest.mark.parametrize("make_loss, columns, labels", [
-    (lambda m: MSELoss(m), [ANCHORS, POSITIVES], torch.randn(4, 2, 64)),
-    (lambda m: EmbedDistillLoss(m, "l2"), [ANCHORS], torch.randn(4, 64)),
-    (lambda m: MarginMSELoss(m), [ANCHORS, POSITIVES, NEGATIVES_1], torch.tensor([0.5, 0.4, 0.6, 0.3])),
-    (lambda m: DistillKLDivLoss(m), [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2], torch.tensor(KD)),
-])
+@pytest.mark.parametrize(
+    "make_loss, columns, labels",
+    [
+        (lambda m: MSELoss(m), [ANCHORS, POSITIVES], torch.randn(4, 2, 64)),
+        (lambda m: EmbedDistillLoss(m, "l2"), [ANCHORS], torch.randn(4, 64)),
+        (lambda m: MarginMSELoss(m), [ANCHORS, POSITIVES, NEGATIVES_1], torch.tensor([0.5, 0.4, 0.6, 0.3])),
+        (lambda m: DistillKLDivLoss(m), [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2], torch.tensor(KD)),
+    ],
+)
 def test_trains_the_tiny_model(tiny, make_loss, columns, labels):
     value = make_loss(tiny)(make_features(tiny, *columns), labels)
     value.backward()
@@ -176,11 +195,13 @@ def test_trains_the_tiny_model(tiny, make_loss, columns, labels):
 
 def teacher_of(texts):
     """Teacher embeddings computed by whichever model the parity helper passes (both give the same)."""
+
     def compute(model):
         with torch.no_grad():
             if hasattr(model, "preprocess"):  # sentence-transformers returns inference tensors: clone them
                 return model.encode(texts, convert_to_tensor=True).clone()
             return model.encode(texts)
+
     return compute
 
 
@@ -189,25 +210,87 @@ def teacher_per_column(*columns):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, ours, reference, columns, labels, other_labels, expected", [
-    ("MSELoss", MSELoss, "MSELoss", [ANCHORS], teacher_of(POSITIVES), teacher_of(NEGATIVES_2), 0.00161093),
-    ("MSELoss broadcast", MSELoss, "MSELoss", [ANCHORS, POSITIVES], teacher_of(POSITIVES), teacher_of(NEGATIVES_2), 0.00080547),
-    ("EmbedDistill cosine", EmbedDistillLoss, "EmbedDistillLoss", [ANCHORS, POSITIVES],
-     teacher_per_column(POSITIVES, ANCHORS), teacher_per_column(ANCHORS, POSITIVES), 0.30929899),
-    ("EmbedDistill l2", lambda m: EmbedDistillLoss(m, "l2"), "EmbedDistillLoss:l2", [ANCHORS], teacher_of(POSITIVES),
-     teacher_of(NEGATIVES_2), 0.77269089),
-    ("EmbedDistill mse per column", lambda m: EmbedDistillLoss(m, "mse"), "EmbedDistillLoss:mse", [ANCHORS, POSITIVES],
-     teacher_per_column(NEGATIVES_1, NEGATIVES_2), teacher_per_column(POSITIVES, ANCHORS), None),
-    ("MarginMSE", MarginMSELoss, "MarginMSELoss", [ANCHORS, POSITIVES, NEGATIVES_1], torch.tensor([0.5, 0.4, 0.6, 0.3]),
-     torch.tensor([-0.5, 0.4, -0.6, 0.3]), 0.16176911),
-    ("MarginMSE scores", MarginMSELoss, "MarginMSELoss", [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2], torch.tensor(KD),
-     torch.tensor(KD).flip(1), 0.13688476),
-    ("DistillKLDiv T=1", DistillKLDivLoss, "DistillKLDivLoss", [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2],
-     torch.tensor(KD), torch.tensor(KD).flip(1), 0.02082667),
-    ("DistillKLDiv T=2", lambda m: DistillKLDivLoss(m, temperature=2.0), "DistillKLDivLoss:2.0",
-     [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2], torch.tensor(KD), torch.tensor(KD).flip(1), 0.02071160),
-])
-def test_parity_with_sentence_transformers(minilm, st_model, name, ours, reference, columns, labels, other_labels, expected):
+@pytest.mark.parametrize(
+    "name, ours, reference, columns, labels, other_labels, expected",
+    [
+        ("MSELoss", MSELoss, "MSELoss", [ANCHORS], teacher_of(POSITIVES), teacher_of(NEGATIVES_2), 0.00161093),
+        (
+            "MSELoss broadcast",
+            MSELoss,
+            "MSELoss",
+            [ANCHORS, POSITIVES],
+            teacher_of(POSITIVES),
+            teacher_of(NEGATIVES_2),
+            0.00080547,
+        ),
+        (
+            "EmbedDistill cosine",
+            EmbedDistillLoss,
+            "EmbedDistillLoss",
+            [ANCHORS, POSITIVES],
+            teacher_per_column(POSITIVES, ANCHORS),
+            teacher_per_column(ANCHORS, POSITIVES),
+            0.30929899,
+        ),
+        (
+            "EmbedDistill l2",
+            lambda m: EmbedDistillLoss(m, "l2"),
+            "EmbedDistillLoss:l2",
+            [ANCHORS],
+            teacher_of(POSITIVES),
+            teacher_of(NEGATIVES_2),
+            0.77269089,
+        ),
+        (
+            "EmbedDistill mse per column",
+            lambda m: EmbedDistillLoss(m, "mse"),
+            "EmbedDistillLoss:mse",
+            [ANCHORS, POSITIVES],
+            teacher_per_column(NEGATIVES_1, NEGATIVES_2),
+            teacher_per_column(POSITIVES, ANCHORS),
+            None,
+        ),
+        (
+            "MarginMSE",
+            MarginMSELoss,
+            "MarginMSELoss",
+            [ANCHORS, POSITIVES, NEGATIVES_1],
+            torch.tensor([0.5, 0.4, 0.6, 0.3]),
+            torch.tensor([-0.5, 0.4, -0.6, 0.3]),
+            0.16176911,
+        ),
+        (
+            "MarginMSE scores",
+            MarginMSELoss,
+            "MarginMSELoss",
+            [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2],
+            torch.tensor(KD),
+            torch.tensor(KD).flip(1),
+            0.13688476,
+        ),
+        (
+            "DistillKLDiv T=1",
+            DistillKLDivLoss,
+            "DistillKLDivLoss",
+            [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2],
+            torch.tensor(KD),
+            torch.tensor(KD).flip(1),
+            0.02082667,
+        ),
+        (
+            "DistillKLDiv T=2",
+            lambda m: DistillKLDivLoss(m, temperature=2.0),
+            "DistillKLDivLoss:2.0",
+            [ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2],
+            torch.tensor(KD),
+            torch.tensor(KD).flip(1),
+            0.02071160,
+        ),
+    ],
+)
+def test_parity_with_sentence_transformers(
+    minilm, st_model, name, ours, reference, columns, labels, other_labels, expected
+):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     class_name, _, argument = reference.partition(":")

@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.gist import CachedGISTEmbedLoss, GISTEmbedLoss
 
@@ -34,10 +34,18 @@ def logsumexp(values):
 
 
 # The trained model's points and the guide's points (other angles: the guide disagrees with the model).
-MODEL = {"a": [point(0, 2.0), point(90), point(200, 0.5)], "p": [point(20), point(110, 3.0), point(170)],
-         "n1": [point(60), point(250, 2.0), point(300)], "n2": [point(10), point(140), point(215)]}
-GUIDE = {"a": [point(0), point(100), point(230)], "p": [point(75), point(60), point(250)],
-         "n1": [point(20), point(200), point(90)], "n2": [point(50), point(97), point(240)]}
+MODEL = {
+    "a": [point(0, 2.0), point(90), point(200, 0.5)],
+    "p": [point(20), point(110, 3.0), point(170)],
+    "n1": [point(60), point(250, 2.0), point(300)],
+    "n2": [point(10), point(140), point(215)],
+}
+GUIDE = {
+    "a": [point(0), point(100), point(230)],
+    "p": [point(75), point(60), point(250)],
+    "n1": [point(20), point(200), point(90)],
+    "n2": [point(50), point(97), point(240)],
+}
 
 
 def gist_loop(columns, temperature, margin_strategy, margin, contrast_anchors, contrast_positives):
@@ -78,12 +86,16 @@ CASES = [
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("columns, kwargs", CASES)
 def test_gist_matches_explicit_loop(columns, kwargs, dtype):
-    settings = dict(temperature=0.5, margin_strategy="absolute", margin=0.0, contrast_anchors=True, contrast_positives=True)
+    settings = dict(
+        temperature=0.5, margin_strategy="absolute", margin=0.0, contrast_anchors=True, contrast_positives=True
+    )
     settings.update(kwargs)
     expected = gist_loop(columns, **settings)
     embeddings = [torch.tensor(MODEL[c], dtype=dtype) for c in columns]
     guide = [torch.tensor(GUIDE[c], dtype=dtype) for c in columns]
-    losses = [CachedGISTEmbedLoss(None, None, **settings)] + [GISTEmbedLoss(None, None, **settings)] * (len(columns) <= 3)
+    losses = [CachedGISTEmbedLoss(None, None, **settings)] + [GISTEmbedLoss(None, None, **settings)] * (
+        len(columns) <= 3
+    )
     for loss in losses:
         value = loss.compute_loss_from_embeddings(embeddings, None, guide_embeddings=guide)
         assert value.dtype == dtype
@@ -134,20 +146,37 @@ def test_guide_without_a_tokenizer_is_rejected(tiny):
 
 def test_config_citation_and_formats(tiny):
     loss = GISTEmbedLoss(tiny, tiny)
-    assert list(loss.get_config_dict()) == ["guide", "temperature", "margin_strategy", "margin", "contrast_anchors",
-                                            "contrast_positives", "gather_across_devices"]
+    assert list(loss.get_config_dict()) == [
+        "guide",
+        "temperature",
+        "margin_strategy",
+        "margin",
+        "contrast_anchors",
+        "contrast_positives",
+        "gather_across_devices",
+    ]
     assert loss.get_config_dict()["guide"] is tiny and not loss.must_retokenize
     assert "2402.16829" in loss.citation
     cached = CachedGISTEmbedLoss(tiny, tiny, mini_batch_size=4)
-    assert list(cached.get_config_dict()) == ["guide", "temperature", "mini_batch_size", "mini_batch_num_tokens",
-                                              "margin_strategy", "margin", "contrast_anchors", "contrast_positives",
-                                              "gather_across_devices"]
+    assert list(cached.get_config_dict()) == [
+        "guide",
+        "temperature",
+        "mini_batch_size",
+        "mini_batch_num_tokens",
+        "margin_strategy",
+        "margin",
+        "contrast_anchors",
+        "contrast_positives",
+        "gather_across_devices",
+    ]
     assert cached.citation is None and cached.uses_gradient_cache  # the reference defines none
     assert [f.key for f in GISTEmbedLoss.formats] == ["pair", "triplet"]
     assert [f.key for f in CachedGISTEmbedLoss.formats] == ["pair", "triplet", "n-tuple"]
 
 
-@pytest.mark.parametrize("make_loss", [lambda m, g: GISTEmbedLoss(m, g), lambda m, g: CachedGISTEmbedLoss(m, g, mini_batch_size=3)])
+@pytest.mark.parametrize(
+    "make_loss", [lambda m, g: GISTEmbedLoss(m, g), lambda m, g: CachedGISTEmbedLoss(m, g, mini_batch_size=3)]
+)
 def test_trains_the_tiny_model(tiny, make_loss):
     from lossbook.model import tiny_model
 
@@ -168,8 +197,9 @@ def small_vocabulary_guide(tmp_path):
     words = sorted({w.strip(".").lower() for text in ANCHORS + POSITIVES + NEGATIVES_1 for w in text.split()})
     (tmp_path / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", *words]) + "\n")
     tokenizer = BertTokenizerFast(vocab_file=str(tmp_path / "vocab.txt"), do_lower_case=True)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=1,
-                        intermediate_size=64)
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1, num_attention_heads=1, intermediate_size=64
+    )
     torch.manual_seed(3)
     return EmbeddingModel(BertModel(config, add_pooling_layer=False).eval(), tokenizer, max_seq_length=64)
 
@@ -177,17 +207,26 @@ def small_vocabulary_guide(tmp_path):
 @pytest.mark.parametrize("cached", [False, True])
 def test_a_guide_with_another_vocabulary_reads_the_decoded_text(tiny, tmp_path, cached):
     guide = small_vocabulary_guide(tmp_path)
-    loss = CachedGISTEmbedLoss(tiny, guide, temperature=0.1, mini_batch_size=3) if cached else GISTEmbedLoss(tiny, guide, temperature=0.1)
+    loss = (
+        CachedGISTEmbedLoss(tiny, guide, temperature=0.1, mini_batch_size=3)
+        if cached
+        else GISTEmbedLoss(tiny, guide, temperature=0.1)
+    )
     assert loss.must_retokenize
     columns = [ANCHORS, POSITIVES, NEGATIVES_1]
     with torch.no_grad():
         value = loss(make_features(tiny, *columns), None)
         # What the guide should have seen: the texts, as decoded from the model's ids, in the guide's own vocabulary.
-        decoded = [tiny.tokenizer.batch_decode(f["input_ids"], skip_special_tokens=True) for f in make_features(tiny, *columns)]
+        decoded = [
+            tiny.tokenizer.batch_decode(f["input_ids"], skip_special_tokens=True) for f in make_features(tiny, *columns)
+        ]
         assert decoded[0][0] == ANCHORS[0].lower()
         guide_embeddings = [guide(guide.tokenize(texts))["sentence_embedding"] for texts in decoded]
-        expected = loss.compute_loss_from_embeddings([tiny(f)["sentence_embedding"] for f in make_features(tiny, *columns)],
-                                                     None, guide_embeddings=guide_embeddings)
+        expected = loss.compute_loss_from_embeddings(
+            [tiny(f)["sentence_embedding"] for f in make_features(tiny, *columns)],
+            None,
+            guide_embeddings=guide_embeddings,
+        )
     assert value.item() == pytest.approx(expected.item(), rel=1e-5)
     assert guide.tokenize(decoded[0])["input_ids"].max() < len(guide.tokenizer) < tiny.tokenizer.vocab_size
 
@@ -202,7 +241,8 @@ def test_a_guide_with_a_shorter_window_retokenizes_to_the_same_ids(tiny):
     assert retokenizing.must_retokenize and not direct.must_retokenize
     with torch.no_grad():
         assert retokenizing(make_features(tiny, *columns), None).item() == pytest.approx(
-            direct(make_features(tiny, *columns), None).item(), abs=1e-6)
+            direct(make_features(tiny, *columns), None).item(), abs=1e-6
+        )
 
 
 # -- parity with sentence-transformers (REFERENCE-LOSSES.md §6; guide = the same model) -------------------------------
@@ -219,10 +259,19 @@ GIST_ORACLE = [
 def test_gist_parity_with_sentence_transformers(minilm, st_model, columns, kwargs, expected):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
-    value = assert_parity(GISTEmbedLoss(minilm, minilm, **kwargs), st_losses.GISTEmbedLoss(st_model, st_model, **kwargs),
-                          minilm, st_model, columns, None, expected=expected)
+    value = assert_parity(
+        GISTEmbedLoss(minilm, minilm, **kwargs),
+        st_losses.GISTEmbedLoss(st_model, st_model, **kwargs),
+        minilm,
+        st_model,
+        columns,
+        None,
+        expected=expected,
+    )
     with torch.no_grad():
-        other = GISTEmbedLoss(minilm, minilm, **kwargs)(make_features(minilm, columns[0], columns[1][::-1], *columns[2:]), None)
+        other = GISTEmbedLoss(minilm, minilm, **kwargs)(
+            make_features(minilm, columns[0], columns[1][::-1], *columns[2:]), None
+        )
     assert abs(other.item() - value) > 1e-2
 
 
@@ -231,12 +280,19 @@ def test_gist_parity_with_sentence_transformers(minilm, st_model, columns, kwarg
 def test_cached_gist_parity_with_sentence_transformers(minilm, st_model, columns):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
-    value = assert_parity(CachedGISTEmbedLoss(minilm, minilm, mini_batch_size=2),
-                          st_losses.CachedGISTEmbedLoss(st_model, st_model, mini_batch_size=2),
-                          minilm, st_model, columns, None, expected=0.11698832)
+    value = assert_parity(
+        CachedGISTEmbedLoss(minilm, minilm, mini_batch_size=2),
+        st_losses.CachedGISTEmbedLoss(st_model, st_model, mini_batch_size=2),
+        minilm,
+        st_model,
+        columns,
+        None,
+        expected=0.11698832,
+    )
     with torch.no_grad():
         other = CachedGISTEmbedLoss(minilm, minilm, mini_batch_size=2)(
-            make_features(minilm, columns[0], columns[1][::-1], *columns[2:]), None)
+            make_features(minilm, columns[0], columns[1][::-1], *columns[2:]), None
+        )
     assert abs(other.item() - value) > 1e-2
 
 
@@ -246,7 +302,11 @@ def test_a_sentence_transformer_guide_or_model(minilm, st_model):
     columns = [ANCHORS, POSITIVES, NEGATIVES_1]
     with torch.no_grad():
         expected = GISTEmbedLoss(minilm, minilm)(make_features(minilm, *columns), None).item()
-        assert GISTEmbedLoss(minilm, st_model)(make_features(minilm, *columns), None).item() == pytest.approx(expected, abs=1e-5)
-        assert GISTEmbedLoss(st_model, minilm)(make_features(st_model, *columns), None).item() == pytest.approx(expected, abs=1e-5)
+        assert GISTEmbedLoss(minilm, st_model)(make_features(minilm, *columns), None).item() == pytest.approx(
+            expected, abs=1e-5
+        )
+        assert GISTEmbedLoss(st_model, minilm)(make_features(st_model, *columns), None).item() == pytest.approx(
+            expected, abs=1e-5
+        )
         cached = CachedGISTEmbedLoss(st_model, st_model, mini_batch_size=3)
         assert cached(make_features(st_model, *columns), None).item() == pytest.approx(expected, abs=1e-5)

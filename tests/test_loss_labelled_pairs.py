@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, POSITIVES, assert_parity, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.labelled_pairs import ContrastiveLoss, OnlineContrastiveLoss, SiameseDistanceMetric, SoftmaxLoss
 from lossbook.teaching import unit
@@ -50,7 +50,7 @@ def test_contrastive_matches_explicit_loop(dtype, metric, size_average):
     terms = []
     for p, q, y in zip(FIRST, SECOND, LABELS):
         d = METRICS[metric](p, q)
-        terms.append(0.5 * (y * d ** 2 + (1 - y) * max(0.0, margin - d) ** 2))
+        terms.append(0.5 * (y * d**2 + (1 - y) * max(0.0, margin - d) ** 2))
     expected = sum(terms) / len(terms) if size_average else sum(terms)
     loss = ContrastiveLoss(None, getattr(SiameseDistanceMetric, metric), margin=margin, size_average=size_average)
     value = loss.compute_loss_from_embeddings(columns(dtype), torch.tensor(LABELS))
@@ -67,7 +67,7 @@ def online_loop(distances, labels, margin):
     total = 0.0
     for d in positives:
         if d > positive_threshold:
-            total += d ** 2
+            total += d**2
     for d in negatives:
         if d < negative_threshold:
             total += max(0.0, margin - d) ** 2
@@ -106,13 +106,22 @@ def softmax_loop(features_per_row, weight, bias, labels):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("flags", [(True, True, False), (True, True, True), (False, True, True)],
-                         ids=["u-v-diff", "u-v-diff-mult", "diff-mult"])
+@pytest.mark.parametrize(
+    "flags",
+    [(True, True, False), (True, True, True), (False, True, True)],
+    ids=["u-v-diff", "u-v-diff-mult", "diff-mult"],
+)
 @pytest.mark.parametrize("probabilities", [False, True], ids=["ids", "probabilities"])
 def test_softmax_matches_explicit_loop(dtype, flags, probabilities):
     rep, difference, multiplication = flags
-    loss = SoftmaxLoss(None, 2, num_labels=3, concatenation_sent_rep=rep, concatenation_sent_difference=difference,
-                       concatenation_sent_multiplication=multiplication).to(dtype)
+    loss = SoftmaxLoss(
+        None,
+        2,
+        num_labels=3,
+        concatenation_sent_rep=rep,
+        concatenation_sent_difference=difference,
+        concatenation_sent_multiplication=multiplication,
+    ).to(dtype)
     width = loss.classifier.in_features
     weight = [[0.7 * math.sin(c * width + k) for k in range(width)] for c in range(3)]
     bias = [0.1, -0.2, 0.05]
@@ -124,9 +133,14 @@ def test_softmax_matches_explicit_loop(dtype, flags, probabilities):
         row = (u + v if rep else []) + ([abs(x - y) for x, y in zip(u, v)] if difference else [])
         features.append(row + ([x * y for x, y in zip(u, v)] if multiplication else []))
     class_ids = [0, 2, 1, 1, 0, 2]
-    labels = [[0.2, 0.5, 0.3], [1.0, 0.0, 0.0], [0.0, 0.1, 0.9], [1 / 3] * 3, [0.5, 0.5, 0.0], [0.0, 0.0, 1.0]] \
-        if probabilities else class_ids
-    value = loss.compute_loss_from_embeddings(columns(dtype), torch.tensor(labels, dtype=dtype if probabilities else None))
+    labels = (
+        [[0.2, 0.5, 0.3], [1.0, 0.0, 0.0], [0.0, 0.1, 0.9], [1 / 3] * 3, [0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]
+        if probabilities
+        else class_ids
+    )
+    value = loss.compute_loss_from_embeddings(
+        columns(dtype), torch.tensor(labels, dtype=dtype if probabilities else None)
+    )
     assert value.dtype == dtype
     assert value.item() == pytest.approx(softmax_loop(features, weight, bias, labels), abs=1e-5)
 
@@ -137,12 +151,20 @@ def test_formats_config_and_citation():
     assert ContrastiveLoss.commonly_used == ContrastiveLoss.formats and SoftmaxLoss.commonly_used == SoftmaxLoss.formats
     assert OnlineContrastiveLoss.commonly_used == ()
     assert ContrastiveLoss(None).get_config_dict() == {
-        "distance_metric": "SiameseDistanceMetric.COSINE_DISTANCE", "margin": 0.5, "size_average": True}
+        "distance_metric": "SiameseDistanceMetric.COSINE_DISTANCE",
+        "margin": 0.5,
+        "size_average": True,
+    }
     assert OnlineContrastiveLoss(None, SiameseDistanceMetric.EUCLIDEAN, 1).get_config_dict() == {
-        "distance_metric": "SiameseDistanceMetric.EUCLIDEAN", "margin": 1}
+        "distance_metric": "SiameseDistanceMetric.EUCLIDEAN",
+        "margin": 1,
+    }
     assert SoftmaxLoss(None, 4, 3).get_config_dict() == {
-        "num_labels": 3, "concatenation_sent_rep": True, "concatenation_sent_difference": True,
-        "concatenation_sent_multiplication": False}
+        "num_labels": 3,
+        "concatenation_sent_rep": True,
+        "concatenation_sent_difference": True,
+        "concatenation_sent_multiplication": False,
+    }
     assert "hadsell2006dimensionality" in ContrastiveLoss(None).citation
     assert OnlineContrastiveLoss(None).citation is None
     assert "1908.10084" in SoftmaxLoss(None, 4, 3).citation
@@ -151,8 +173,11 @@ def test_formats_config_and_citation():
 def test_contrastive_bad_input_names_the_format():
     x = torch.randn(4, 3)
     for loss in (ContrastiveLoss(None), OnlineContrastiveLoss(None)):
-        with pytest.raises(LossInputError, match=r"expects 2 input column.*1 if positive, 0 if negative.*got 3.*"
-                                                 r"triplets_to_binary_pairs"):
+        with pytest.raises(
+            LossInputError,
+            match=r"expects 2 input column.*1 if positive, 0 if negative.*got 3.*"
+            r"triplets_to_binary_pairs",
+        ):
             loss.compute_loss_from_embeddings([x, x, x], torch.ones(4))
         with pytest.raises(LossInputError, match=r"needs labels.*scored_pairs_to_binary_pairs"):
             loss.compute_loss_from_embeddings([x, x], None)
@@ -217,10 +242,13 @@ def test_trains_the_tiny_model(tiny):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kwargs, expected", [
-    ({}, 0.03131264),  # REFERENCE-LOSSES.md §6: cosine distance, margin 0.5
-    ({"distance_metric": "EUCLIDEAN", "margin": 1.0}, 0.15985553),  # §6: Euclidean, margin 1
-])
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({}, 0.03131264),  # REFERENCE-LOSSES.md §6: cosine distance, margin 0.5
+        ({"distance_metric": "EUCLIDEAN", "margin": 1.0}, 0.15985553),  # §6: Euclidean, margin 1
+    ],
+)
 def test_contrastive_parity_with_sentence_transformers(minilm, st_model, kwargs, expected):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
@@ -229,8 +257,15 @@ def test_contrastive_parity_with_sentence_transformers(minilm, st_model, kwargs,
         ours_kwargs["distance_metric"] = getattr(SiameseDistanceMetric, kwargs["distance_metric"])
         reference_kwargs["distance_metric"] = getattr(st_losses.SiameseDistanceMetric, kwargs["distance_metric"])
     reference = st_losses.ContrastiveLoss(st_model, **reference_kwargs)
-    ours = assert_parity(ContrastiveLoss(minilm, **ours_kwargs), reference, minilm, st_model, [BIN_A, BIN_B],
-                         torch.tensor(BIN_Y), expected=expected)
+    ours = assert_parity(
+        ContrastiveLoss(minilm, **ours_kwargs),
+        reference,
+        minilm,
+        st_model,
+        [BIN_A, BIN_B],
+        torch.tensor(BIN_Y),
+        expected=expected,
+    )
     assert ContrastiveLoss(minilm, **ours_kwargs).get_config_dict() == reference.get_config_dict()
     # Negative control: flipped labels.
     other = ContrastiveLoss(minilm, **ours_kwargs)(make_features(minilm, BIN_A, BIN_B), 1 - torch.tensor(BIN_Y))
@@ -242,8 +277,15 @@ def test_online_contrastive_parity_with_sentence_transformers(minilm, st_model):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     reference = st_losses.OnlineContrastiveLoss(st_model)
-    ours = assert_parity(OnlineContrastiveLoss(minilm), reference, minilm, st_model, [BIN_A, BIN_B],
-                         torch.tensor(BIN_Y), expected=0.42228749)  # REFERENCE-LOSSES.md §6
+    ours = assert_parity(
+        OnlineContrastiveLoss(minilm),
+        reference,
+        minilm,
+        st_model,
+        [BIN_A, BIN_B],
+        torch.tensor(BIN_Y),
+        expected=0.42228749,
+    )  # REFERENCE-LOSSES.md §6
     assert OnlineContrastiveLoss(minilm).get_config_dict() == reference.get_config_dict()
     other = OnlineContrastiveLoss(minilm)(make_features(minilm, BIN_A, BIN_B), 1 - torch.tensor(BIN_Y))
     assert abs(other.item() - ours) > 1e-3
@@ -261,8 +303,9 @@ def test_softmax_parity_with_sentence_transformers(minilm, st_model):
 
     ours_loss = deterministic_head(SoftmaxLoss(minilm, 384, num_labels=3))
     reference = deterministic_head(st_losses.SoftmaxLoss(st_model, 384, num_labels=3))
-    ours = assert_parity(ours_loss, reference, minilm, st_model, [BIN_A, BIN_B], torch.tensor(NLI_Y),
-                         expected=1.10497916)  # REFERENCE-LOSSES.md §6
+    ours = assert_parity(
+        ours_loss, reference, minilm, st_model, [BIN_A, BIN_B], torch.tensor(NLI_Y), expected=1.10497916
+    )  # REFERENCE-LOSSES.md §6
     head_difference = (ours_loss.classifier.weight.grad - reference.classifier.weight.grad).abs().max().item()
     assert head_difference <= 1e-5
     assert ours_loss.get_config_dict() == reference.get_config_dict()

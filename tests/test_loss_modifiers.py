@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn.functional as F
+from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, STS_A, STS_B, STS_SCORES, assert_parity, make_features
 from torch import nn
 
-from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, STS_A, STS_B, STS_SCORES, assert_parity, make_features
 from lossbook.losses.adaptive_layer import AdaptiveLayerLoss, Matryoshka2dLoss
 from lossbook.losses.cached_ranking import CachedMultipleNegativesRankingLoss
 from lossbook.losses.denoising import DenoisingAutoEncoderLoss
@@ -118,13 +118,15 @@ def adaptive_by_hand(layer_weighting, temperature, weights=(1.0, 1.0, 1.0)):
 def test_matryoshka_matches_explicit_loop_with_unsorted_dims(dtype):
     dims, weights = [1, 3, 2], [0.25, 1.0, 0.5]  # any order: sorted together with their weights
     expected = sum(
-        w * cosine_loss([normalized_prefix(a, d) for a in COLUMN_A], [normalized_prefix(b, d) for b in COLUMN_B], SCORES)
+        w
+        * cosine_loss([normalized_prefix(a, d) for a in COLUMN_A], [normalized_prefix(b, d) for b in COLUMN_B], SCORES)
         for d, w in zip(dims, weights)
     )
     loss = MatryoshkaLoss(nn.Linear(1, 1), CosineSimilarityLoss(None), dims, weights)
     assert loss.matryoshka_dims == (3, 2, 1) and loss.matryoshka_weights == (1.0, 0.5, 0.25)
-    value = loss.compute_loss_from_embeddings([torch.tensor(COLUMN_A, dtype=dtype), torch.tensor(COLUMN_B, dtype=dtype)],
-                                              torch.tensor(SCORES))
+    value = loss.compute_loss_from_embeddings(
+        [torch.tensor(COLUMN_A, dtype=dtype), torch.tensor(COLUMN_B, dtype=dtype)], torch.tensor(SCORES)
+    )
     assert value.dtype == dtype and value.item() == pytest.approx(expected, abs=1e-6)
 
 
@@ -135,24 +137,37 @@ def test_matryoshka_cuts_teacher_embeddings_without_renormalising(dtype):
     teacher = COLUMN_B
     expected = sum(
         sum((x - y) ** 2 for x, y in zip(normalized_prefix(s, d), t[:d])) / (3 * d)
-        for d in (3, 2) for s, t in zip(COLUMN_A, teacher)
+        for d in (3, 2)
+        for s, t in zip(COLUMN_A, teacher)
     )
     value = MatryoshkaLoss(model, MSELoss(model), [2, 3])([rows(0, 1, 2)], torch.tensor(teacher, dtype=dtype))
     assert value.item() == pytest.approx(expected, abs=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("layer_weighting, temperature, weights", [
-    ("uniform", 0.3, (1.0, 1.0, 1.0)), ("log", 0.3, (0.5, 2.0, 3.0)),
-    ("linear", 1.0, (1.0, 1.0, 1.0)), ("uniform", 0.0, (1.0, 1.0, 1.0)),
-])
+@pytest.mark.parametrize(
+    "layer_weighting, temperature, weights",
+    [
+        ("uniform", 0.3, (1.0, 1.0, 1.0)),
+        ("log", 0.3, (0.5, 2.0, 3.0)),
+        ("linear", 1.0, (1.0, 1.0, 1.0)),
+        ("uniform", 0.0, (1.0, 1.0, 1.0)),
+    ],
+)
 def test_adaptive_layer_matches_explicit_loop(dtype, layer_weighting, temperature, weights):
     model = LayeredPoints(LAYER_POINTS, dtype)
     expected = adaptive_by_hand(layer_weighting, temperature, weights)
     for inner in (CosineSimilarityLoss(model), PlainCosineLoss(model)):  # embeddings path and model.forward path
-        loss = AdaptiveLayerLoss(model, inner, n_layers_per_step=-1, last_layer_weight=weights[0],
-                                 prior_layers_weight=weights[1], kl_div_weight=weights[2], kl_temperature=temperature,
-                                 layer_weighting=layer_weighting)
+        loss = AdaptiveLayerLoss(
+            model,
+            inner,
+            n_layers_per_step=-1,
+            last_layer_weight=weights[0],
+            prior_layers_weight=weights[1],
+            kl_div_weight=weights[2],
+            kl_temperature=temperature,
+            layer_weighting=layer_weighting,
+        )
         value = loss([rows(0, 1, 2), rows(3, 4, 5)], torch.tensor(SCORES))
         assert value.dtype == dtype and value.item() == pytest.approx(expected, abs=1e-6), type(inner).__name__
         assert "forward" not in vars(model)  # the model's own forward is back
@@ -201,12 +216,16 @@ def grads_of(model, loss, columns, labels=None):
 def test_matryoshka_over_a_cached_loss_equals_over_the_plain_loss(tiny):
     columns = [ANCHORS, POSITIVES, NEGATIVES_1]
     plain = grads_of(tiny, MatryoshkaLoss(tiny, MultipleNegativesRankingLoss(tiny), [64, 32, 16], [1, 0.5, 2]), columns)
-    cached_loss = MatryoshkaLoss(tiny, CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=3), [16, 64, 32], [2, 1, 0.5])
+    cached_loss = MatryoshkaLoss(
+        tiny, CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=3), [16, 64, 32], [2, 1, 0.5]
+    )
     assert cached_loss.inner_uses_gradient_cache
     cached = grads_of(tiny, cached_loss, columns)
     assert cached[0] == pytest.approx(plain[0], abs=1e-5)
     assert plain[1].keys() == cached[1].keys()
-    assert max((plain[1][k] - cached[1][k]).abs().max().item() for k in plain[1]) <= 1e-4  # float32 rounding (grads up to ~10)
+    assert (
+        max((plain[1][k] - cached[1][k]).abs().max().item() for k in plain[1]) <= 1e-4
+    )  # float32 rounding (grads up to ~10)
     with torch.no_grad():  # evaluation: no replay, same value
         assert cached_loss(make_features(tiny, *columns), None).item() == pytest.approx(plain[0], abs=1e-5)
 
@@ -218,13 +237,17 @@ def test_adaptive_layer_reads_the_embedding_layer_and_all_prior_layers(tiny):
     value = AdaptiveLayerLoss(tiny, inner, n_layers_per_step=-1)(make_features(tiny, *columns), None)
     outputs = [tiny(f, output_all_layers=True) for f in make_features(tiny, *columns)]
     final = [o["sentence_embedding"] for o in outputs]
-    layers = [[tiny.pool(o["all_layer_embeddings"][0], o["attention_mask"]) for o in outputs],
-              [o["layer_sentence_embeddings"][0] for o in outputs]]
+    layers = [
+        [tiny.pool(o["all_layer_embeddings"][0], o["attention_mask"]) for o in outputs],
+        [o["layer_sentence_embeddings"][0] for o in outputs],
+    ]
     teacher = F.softmax(torch.cat(final) / 0.3, dim=-1)
     expected = inner.compute_loss_from_embeddings(final, None)
     for layer in layers:
         expected = expected + inner.compute_loss_from_embeddings(layer, None) / 2
-        expected = expected + F.kl_div(F.log_softmax(torch.cat(layer) / 0.3, dim=-1), teacher, reduction="batchmean") * 0.3
+        expected = (
+            expected + F.kl_div(F.log_softmax(torch.cat(layer) / 0.3, dim=-1), teacher, reduction="batchmean") * 0.3
+        )
     assert value.item() == pytest.approx(expected.item(), abs=1e-5)
 
 
@@ -241,7 +264,9 @@ def test_adaptive_layer_over_a_cached_loss_warns_and_equals_the_plain_loss(tiny)
     columns = [ANCHORS, POSITIVES]
     plain = grads_of(tiny, AdaptiveLayerLoss(tiny, MultipleNegativesRankingLoss(tiny), n_layers_per_step=-1), columns)
     with pytest.warns(UserWarning, match="GradCache's memory saving does not apply"):
-        cached_loss = AdaptiveLayerLoss(tiny, CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=2), n_layers_per_step=-1)
+        cached_loss = AdaptiveLayerLoss(
+            tiny, CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=2), n_layers_per_step=-1
+        )
     cached = grads_of(tiny, cached_loss, columns)
     assert cached[0] == pytest.approx(plain[0], abs=1e-6)
     assert max((plain[1][k] - cached[1][k]).abs().max().item() for k in plain[1]) <= 1e-4
@@ -249,7 +274,10 @@ def test_adaptive_layer_over_a_cached_loss_warns_and_equals_the_plain_loss(tiny)
 
 def test_adaptive_layer_wraps_losses_that_need_tokens(tiny):
     ct = [ANCHORS, [ANCHORS[0], POSITIVES[1], ANCHORS[2], NEGATIVES_1[3]]]
-    for inner, columns in ((ContrastiveTensionLoss(tiny), ct), (DenoisingAutoEncoderLoss(tiny), [NEGATIVES_2, ANCHORS])):
+    for inner, columns in (
+        (ContrastiveTensionLoss(tiny), ct),
+        (DenoisingAutoEncoderLoss(tiny), [NEGATIVES_2, ANCHORS]),
+    ):
         tiny.zero_grad()
         value = AdaptiveLayerLoss(tiny, inner, n_layers_per_step=-1)(make_features(tiny, *columns), None)
         value.backward()
@@ -257,12 +285,15 @@ def test_adaptive_layer_wraps_losses_that_need_tokens(tiny):
         assert "forward" not in vars(tiny)
 
 
-@pytest.mark.parametrize("make_loss", [
-    lambda m: MatryoshkaLoss(m, MultipleNegativesRankingLoss(m), [64, 32, 16]),
-    lambda m: MatryoshkaLoss(m, MultipleNegativesRankingLoss(m), [64, 32, 16], n_dims_per_step=1),
-    lambda m: AdaptiveLayerLoss(m, MultipleNegativesRankingLoss(m)),
-    lambda m: Matryoshka2dLoss(m, MultipleNegativesRankingLoss(m), [64, 32, 16]),
-])
+@pytest.mark.parametrize(
+    "make_loss",
+    [
+        lambda m: MatryoshkaLoss(m, MultipleNegativesRankingLoss(m), [64, 32, 16]),
+        lambda m: MatryoshkaLoss(m, MultipleNegativesRankingLoss(m), [64, 32, 16], n_dims_per_step=1),
+        lambda m: AdaptiveLayerLoss(m, MultipleNegativesRankingLoss(m)),
+        lambda m: Matryoshka2dLoss(m, MultipleNegativesRankingLoss(m), [64, 32, 16]),
+    ],
+)
 def test_trains_the_tiny_model(tiny, make_loss):
     value = make_loss(tiny)(make_features(tiny, ANCHORS, POSITIVES, NEGATIVES_1), None)
     value.backward()
@@ -307,6 +338,7 @@ def teacher_of(texts):
             if hasattr(model, "preprocess"):
                 return model.encode(texts, convert_to_tensor=True).clone()
             return model.encode(texts)
+
     return compute
 
 
@@ -322,8 +354,12 @@ def st():
 
 
 OURS = SimpleNamespace(
-    MatryoshkaLoss=MatryoshkaLoss, AdaptiveLayerLoss=AdaptiveLayerLoss, Matryoshka2dLoss=Matryoshka2dLoss,
-    MultipleNegativesRankingLoss=MultipleNegativesRankingLoss, CoSENTLoss=CoSENTLoss, MSELoss=MSELoss,
+    MatryoshkaLoss=MatryoshkaLoss,
+    AdaptiveLayerLoss=AdaptiveLayerLoss,
+    Matryoshka2dLoss=Matryoshka2dLoss,
+    MultipleNegativesRankingLoss=MultipleNegativesRankingLoss,
+    CoSENTLoss=CoSENTLoss,
+    MSELoss=MSELoss,
     CachedMultipleNegativesRankingLoss=CachedMultipleNegativesRankingLoss,
 )
 DATA = {  # columns, labels, other columns for the negative control
@@ -332,17 +368,45 @@ DATA = {  # columns, labels, other columns for the negative control
     "teacher": ([ANCHORS], teacher_of(POSITIVES), [NEGATIVES_2]),
 }
 ALL = {"n_layers_per_step": -1}
-PARITY_CASES = [  # modifier, (inner loss, its kwargs), modifier args, modifier kwargs, data, REFERENCE-LOSSES.md §6 value
+# modifier, (inner loss, its kwargs), modifier args, modifier kwargs, data, REFERENCE-LOSSES.md §6 value
+PARITY_CASES = [
     ("MatryoshkaLoss", ("MultipleNegativesRankingLoss", {}), (DIMS,), {}, "triplets", 6.04697466),
-    ("MatryoshkaLoss", ("CachedMultipleNegativesRankingLoss", {"mini_batch_size": 2}), (DIMS,), {}, "triplets", 6.04697275),
-    ("MatryoshkaLoss", ("MultipleNegativesRankingLoss", {}), (DIMS, [1, .5, .25, .125]), {}, "triplets", 2.41624331),
+    (
+        "MatryoshkaLoss",
+        ("CachedMultipleNegativesRankingLoss", {"mini_batch_size": 2}),
+        (DIMS,),
+        {},
+        "triplets",
+        6.04697275,
+    ),
+    ("MatryoshkaLoss", ("MultipleNegativesRankingLoss", {}), (DIMS, [1, 0.5, 0.25, 0.125]), {}, "triplets", 2.41624331),
     ("MatryoshkaLoss", ("CoSENTLoss", {}), (DIMS,), {}, "sts", 8.23950863),
     ("MatryoshkaLoss", ("MSELoss", {}), (DIMS,), {}, "teacher", 0.01740007),
     ("AdaptiveLayerLoss", ("MultipleNegativesRankingLoss", {}), (), ALL, "triplets", 4.04449224),
-    ("AdaptiveLayerLoss", ("MultipleNegativesRankingLoss", {}), (), {**ALL, "kl_temperature": 0.0}, "triplets", 4.00555277),
-    ("AdaptiveLayerLoss", ("CoSENTLoss", {}), (),
-     {**ALL, "layer_weighting": "log", "last_layer_weight": 2.0, "kl_div_weight": 0.5}, "sts", None),
-    ("Matryoshka2dLoss", ("MultipleNegativesRankingLoss", {}), (DIMS,), {**ALL, "n_dims_per_step": -1}, "triplets", 17.80310822),
+    (
+        "AdaptiveLayerLoss",
+        ("MultipleNegativesRankingLoss", {}),
+        (),
+        {**ALL, "kl_temperature": 0.0},
+        "triplets",
+        4.00555277,
+    ),
+    (
+        "AdaptiveLayerLoss",
+        ("CoSENTLoss", {}),
+        (),
+        {**ALL, "layer_weighting": "log", "last_layer_weight": 2.0, "kl_div_weight": 0.5},
+        "sts",
+        None,
+    ),
+    (
+        "Matryoshka2dLoss",
+        ("MultipleNegativesRankingLoss", {}),
+        (DIMS,),
+        {**ALL, "n_dims_per_step": -1},
+        "triplets",
+        17.80310822,
+    ),
 ]
 
 
@@ -353,8 +417,11 @@ def build(losses, model, modifier, inner, args, kwargs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("modifier, inner, args, kwargs, data, expected", PARITY_CASES,
-                         ids=[f"{c[0]}({c[1][0]})-{c[5]}" for c in PARITY_CASES])
+@pytest.mark.parametrize(
+    "modifier, inner, args, kwargs, data, expected",
+    PARITY_CASES,
+    ids=[f"{c[0]}({c[1][0]})-{c[5]}" for c in PARITY_CASES],
+)
 def test_parity_with_sentence_transformers(minilm, st_model, modifier, inner, args, kwargs, data, expected):
     columns, labels, other_columns = DATA[data]
     ours = build(OURS, minilm, modifier, inner, args, kwargs)
@@ -377,7 +444,8 @@ def test_matryoshka_cached_equals_plain_on_the_real_model(minilm):
 
 @pytest.mark.slow
 def test_random_sampling_matches_sentence_transformers_under_the_same_seed(minilm, st_model):
-    """Defaults of Matryoshka2dLoss: one random prior layer and one random dim per call, drawn as the reference draws."""
+    """Defaults of Matryoshka2dLoss: one random prior layer and one random dim per call, drawn as the reference
+    draws."""
     ours = Matryoshka2dLoss(minilm, MultipleNegativesRankingLoss(minilm), DIMS)
     reference = st().Matryoshka2dLoss(st_model, st().MultipleNegativesRankingLoss(st_model), DIMS)
     for seed in (0, 1, 2):
@@ -396,9 +464,15 @@ def test_adaptive_layer_parity_on_the_tiny_model(tiny, tmp_path):
     tiny.save(tmp_path / "tiny")
     reference_model = SentenceTransformer(str(tmp_path / "tiny"), device="cpu").eval()
     for kl_temperature in (0.3, 0.0):
-        ours = AdaptiveLayerLoss(tiny, MultipleNegativesRankingLoss(tiny), n_layers_per_step=-1, kl_temperature=kl_temperature)
-        reference = st().AdaptiveLayerLoss(reference_model, st().MultipleNegativesRankingLoss(reference_model),
-                                           n_layers_per_step=-1, kl_temperature=kl_temperature)
+        ours = AdaptiveLayerLoss(
+            tiny, MultipleNegativesRankingLoss(tiny), n_layers_per_step=-1, kl_temperature=kl_temperature
+        )
+        reference = st().AdaptiveLayerLoss(
+            reference_model,
+            st().MultipleNegativesRankingLoss(reference_model),
+            n_layers_per_step=-1,
+            kl_temperature=kl_temperature,
+        )
         value = assert_parity(ours, reference, tiny, reference_model, TRIPLETS)
         assert abs(ours(make_features(tiny, *OTHER_TRIPLETS), None).item() - value) > 1e-4
 
@@ -408,12 +482,21 @@ def test_runs_on_a_sentence_transformer(st_model):
     """Our modifiers with a SentenceTransformer as the model: same values as the reference's."""
     model = copy.deepcopy(st_model)
     cases = [
-        (AdaptiveLayerLoss(model, MultipleNegativesRankingLoss(model), n_layers_per_step=-1),
-         st().AdaptiveLayerLoss(model, st().MultipleNegativesRankingLoss(model), n_layers_per_step=-1), 4.04449224),
-        (AdaptiveLayerLoss(model, ContrastiveTensionLoss(model), n_layers_per_step=-1),  # through model.forward
-         st().AdaptiveLayerLoss(model, st().ContrastiveTensionLoss(model), n_layers_per_step=-1), None),
-        (MatryoshkaLoss(model, MultipleNegativesRankingLoss(model), DIMS),
-         st().MatryoshkaLoss(model, st().MultipleNegativesRankingLoss(model), DIMS), 6.04697466),
+        (
+            AdaptiveLayerLoss(model, MultipleNegativesRankingLoss(model), n_layers_per_step=-1),
+            st().AdaptiveLayerLoss(model, st().MultipleNegativesRankingLoss(model), n_layers_per_step=-1),
+            4.04449224,
+        ),
+        (
+            AdaptiveLayerLoss(model, ContrastiveTensionLoss(model), n_layers_per_step=-1),  # through model.forward
+            st().AdaptiveLayerLoss(model, st().ContrastiveTensionLoss(model), n_layers_per_step=-1),
+            None,
+        ),
+        (
+            MatryoshkaLoss(model, MultipleNegativesRankingLoss(model), DIMS),
+            st().MatryoshkaLoss(model, st().MultipleNegativesRankingLoss(model), DIMS),
+            6.04697466,
+        ),
     ]
     for ours, reference, expected in cases:
         columns = TRIPLETS if expected else [ANCHORS, [ANCHORS[0], POSITIVES[1], ANCHORS[2], NEGATIVES_1[3]]]

@@ -10,12 +10,12 @@ import warnings
 import numpy as np
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.mega_batch import MegaBatchMarginLoss
-from lossbook.losses.ranking import MultipleNegativesRankingLoss, MultipleNegativesSymmetricRankingLoss
 from lossbook.losses.pairwise import pairwise_cos_sim, pairwise_dot_score
+from lossbook.losses.ranking import MultipleNegativesRankingLoss, MultipleNegativesSymmetricRankingLoss
 from lossbook.losses.similarity import cos_sim, dot_score
 
 ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
@@ -104,8 +104,13 @@ CONFIGS = [
 def test_mnrl_matches_explicit_loop(config, n_negative_columns, dtype):
     columns = [QUERIES, POSITIVE_POINTS] + [NEGATIVE_POINTS, [point(a) for a in (10, 135, 225)]][:n_negative_columns]
     expected = ranking_loop(
-        columns[0], columns[1:], config.get("scale", 20.0), config.get("directions", ("query_to_doc",)),
-        config.get("partition_mode", "joint"), config.get("hardness_mode"), config.get("hardness_strength", 0.0),
+        columns[0],
+        columns[1:],
+        config.get("scale", 20.0),
+        config.get("directions", ("query_to_doc",)),
+        config.get("partition_mode", "joint"),
+        config.get("hardness_mode"),
+        config.get("hardness_strength", 0.0),
     )
     embeddings = [torch.tensor(column, dtype=dtype) for column in columns]
     value = MultipleNegativesRankingLoss(None, **config).compute_loss_from_embeddings(embeddings, None)
@@ -123,7 +128,9 @@ def test_mnrl_with_dot_products_matches_explicit_loop(dtype):
         logits = [sum(a * b for a, b in zip(query, doc)) for doc in docs]
         expected += (logsumexp(logits) - logits[i]) / len(QUERIES)
     embeddings = [torch.tensor(c, dtype=dtype) for c in (QUERIES, POSITIVE_POINTS, NEGATIVE_POINTS)]
-    value = MultipleNegativesRankingLoss(None, scale=1.0, similarity_fct=dot_score).compute_loss_from_embeddings(embeddings, None)
+    value = MultipleNegativesRankingLoss(None, scale=1.0, similarity_fct=dot_score).compute_loss_from_embeddings(
+        embeddings, None
+    )
     assert value.item() == pytest.approx(expected, rel=1e-5)
 
 
@@ -134,7 +141,9 @@ def test_symmetric_loss_is_mnrl_both_ways_and_uses_negatives():
     both_ways = MultipleNegativesRankingLoss(
         None, scale=5.0, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
     )
-    expected = ranking_loop(QUERIES, [POSITIVE_POINTS, NEGATIVE_POINTS], 5.0, ("query_to_doc", "doc_to_query"), "per_direction")
+    expected = ranking_loop(
+        QUERIES, [POSITIVE_POINTS, NEGATIVE_POINTS], 5.0, ("query_to_doc", "doc_to_query"), "per_direction"
+    )
     assert symmetric.compute_loss_from_embeddings(columns, None).item() == pytest.approx(expected, rel=1e-5)
     assert both_ways.compute_loss_from_embeddings(columns, None).item() == pytest.approx(expected, rel=1e-5)
     # Despite the reference docstring, the negative column changes the value.
@@ -171,7 +180,9 @@ def test_similarity_functions_on_known_angles(dtype):
     np.testing.assert_allclose(cos_sim(a, b).numpy(), expected_cos, atol=1e-6)
     np.testing.assert_allclose(dot_score(a, b).numpy(), expected_dot, atol=1e-5)
     np.testing.assert_allclose(pairwise_cos_sim(a, b[:2]).numpy(), [expected_cos[0][0], expected_cos[1][1]], atol=1e-6)
-    np.testing.assert_allclose(pairwise_dot_score(a, b[:2]).numpy(), [expected_dot[0][0], expected_dot[1][1]], atol=1e-5)
+    np.testing.assert_allclose(
+        pairwise_dot_score(a, b[:2]).numpy(), [expected_dot[0][0], expected_dot[1][1]], atol=1e-5
+    )
     # Lists, numpy arrays, single vectors and half precision are accepted, like sentence-transformers' util.
     assert cos_sim(point(0), [point(90), point(0)]).shape == (1, 2)
     assert cos_sim(np.array([point(0)]), np.array([point(0)])).item() == pytest.approx(1.0)
@@ -182,18 +193,31 @@ def test_config_temperature_and_citation():
     loss = MultipleNegativesRankingLoss(None, scale=50.0)
     assert loss.temperature == pytest.approx(0.02)
     assert loss.get_config_dict() == {
-        "scale": 50.0, "similarity_fct": "cos_sim", "gather_across_devices": False, "directions": ("query_to_doc",),
-        "partition_mode": "joint", "hardness_mode": None, "hardness_strength": 0.0,
+        "scale": 50.0,
+        "similarity_fct": "cos_sim",
+        "gather_across_devices": False,
+        "directions": ("query_to_doc",),
+        "partition_mode": "joint",
+        "hardness_mode": None,
+        "hardness_strength": 0.0,
     }
-    assert MultipleNegativesRankingLoss(None, similarity_fct=dot_score).get_config_dict()["similarity_fct"] == "dot_score"
+    assert (
+        MultipleNegativesRankingLoss(None, similarity_fct=dot_score).get_config_dict()["similarity_fct"] == "dot_score"
+    )
     assert "1807.03748" in loss.citation
     assert "2308.03281" in MultipleNegativesRankingLoss(None, directions=ALL_DIRECTIONS).citation
-    symmetric = MultipleNegativesRankingLoss(None, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction")
+    symmetric = MultipleNegativesRankingLoss(
+        None, directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"
+    )
     assert "2310.19923" in symmetric.citation
     assert "1807.03748" in MultipleNegativesRankingLoss(None, directions=("query_to_doc", "doc_to_query")).citation
     mega = MegaBatchMarginLoss(None)
-    assert mega.get_config_dict() == {"positive_margin": 0.8, "negative_margin": 0.3, "mini_batch_size": 50,
-                                      "mini_batch_num_tokens": None}
+    assert mega.get_config_dict() == {
+        "positive_margin": 0.8,
+        "negative_margin": 0.3,
+        "mini_batch_size": 50,
+        "mini_batch_num_tokens": None,
+    }
     assert "P18-1042" in mega.citation and mega.uses_gradient_cache
     assert not MegaBatchMarginLoss(None, use_mini_batched_version=False).uses_gradient_cache
     assert [f.key for f in MultipleNegativesRankingLoss.formats] == ["pair", "triplet", "n-tuple"]
@@ -223,7 +247,10 @@ def test_bad_configuration_is_rejected(kwargs, match):
 def test_bad_input_names_the_format():
     loss = MultipleNegativesRankingLoss(None)
     x = torch.randn(3, 4)
-    with pytest.raises(LossInputError, match=r"expects 2 or more input column.*\(anchor, positive\) pairs.*got 1.*sentences_to_anchor_pairs"):
+    with pytest.raises(
+        LossInputError,
+        match=r"expects 2 or more input column.*\(anchor, positive\) pairs.*got 1.*sentences_to_anchor_pairs",
+    ):
         loss.compute_loss_from_embeddings([x], None)
     with pytest.raises(LossInputError, match="at least 2 rows.*got 1"):
         loss.compute_loss_from_embeddings([x[:1], x[:1]], None)
@@ -253,7 +280,9 @@ def test_gather_is_a_no_op_without_a_process_group():
     "make_loss",
     [
         lambda m: MultipleNegativesRankingLoss(m),
-        lambda m: MultipleNegativesRankingLoss(m, directions=ALL_DIRECTIONS, hardness_mode="in_batch_negatives", hardness_strength=9.0),
+        lambda m: MultipleNegativesRankingLoss(
+            m, directions=ALL_DIRECTIONS, hardness_mode="in_batch_negatives", hardness_strength=9.0
+        ),
         lambda m: MegaBatchMarginLoss(m, mini_batch_size=2),
         lambda m: MegaBatchMarginLoss(m, use_mini_batched_version=False),
     ],
@@ -274,8 +303,16 @@ MNRL_ORACLE = [
     ([ANCHORS, POSITIVES, NEGATIVES_1], {}, 1.09442830),
     ([ANCHORS, POSITIVES, NEGATIVES_1, NEGATIVES_2], {}, 1.09567881),
     ([ANCHORS, POSITIVES, NEGATIVES_1], dict(scale=50.0), 2.24299002),
-    ([ANCHORS, POSITIVES], dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"), 0.15201640),
-    ([ANCHORS, POSITIVES, NEGATIVES_1], dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"), 0.63458848),
+    (
+        [ANCHORS, POSITIVES],
+        dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"),
+        0.15201640,
+    ),
+    (
+        [ANCHORS, POSITIVES, NEGATIVES_1],
+        dict(directions=("query_to_doc", "doc_to_query"), partition_mode="per_direction"),
+        0.63458848,
+    ),
     ([ANCHORS, POSITIVES, NEGATIVES_1], dict(directions=ALL_DIRECTIONS), 1.56529450),
     ([ANCHORS, POSITIVES, NEGATIVES_1], dict(hardness_mode="in_batch_negatives", hardness_strength=9.0), 2.96561027),
     ([ANCHORS, POSITIVES, NEGATIVES_1], dict(hardness_mode="hard_negatives", hardness_strength=5.0), 2.32807899),
@@ -289,8 +326,13 @@ def test_mnrl_parity_with_sentence_transformers(minilm, st_model, columns, kwarg
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     ours = assert_parity(
-        MultipleNegativesRankingLoss(minilm, **kwargs), st_losses.MultipleNegativesRankingLoss(st_model, **kwargs),
-        minilm, st_model, columns, None, expected=expected,
+        MultipleNegativesRankingLoss(minilm, **kwargs),
+        st_losses.MultipleNegativesRankingLoss(st_model, **kwargs),
+        minilm,
+        st_model,
+        columns,
+        None,
+        expected=expected,
     )
     # Negative control: shuffled positives give another value.
     shuffled = [columns[0], columns[1][1:] + columns[1][:1], *columns[2:]]
@@ -300,13 +342,18 @@ def test_mnrl_parity_with_sentence_transformers(minilm, st_model, columns, kwarg
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("columns, expected", [([ANCHORS, POSITIVES], 0.15201640), ([ANCHORS, POSITIVES, NEGATIVES_1], 0.63458848)])
+@pytest.mark.parametrize(
+    "columns, expected", [([ANCHORS, POSITIVES], 0.15201640), ([ANCHORS, POSITIVES, NEGATIVES_1], 0.63458848)]
+)
 def test_symmetric_parity_with_sentence_transformers(minilm, st_model, columns, expected):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        ours, reference = MultipleNegativesSymmetricRankingLoss(minilm), st_losses.MultipleNegativesSymmetricRankingLoss(st_model)
+        ours, reference = (
+            MultipleNegativesSymmetricRankingLoss(minilm),
+            st_losses.MultipleNegativesSymmetricRankingLoss(st_model),
+        )
     value = assert_parity(ours, reference, minilm, st_model, columns, None, expected=expected)
     with torch.no_grad():
         other = ours(make_features(minilm, columns[0], columns[1][::-1], *columns[2:]), None)
@@ -320,8 +367,13 @@ def test_megabatch_parity_with_sentence_transformers(minilm, st_model, mini_batc
 
     kwargs = dict(use_mini_batched_version=mini_batched, mini_batch_size=2)
     value = assert_parity(
-        MegaBatchMarginLoss(minilm, **kwargs), st_losses.MegaBatchMarginLoss(st_model, **kwargs),
-        minilm, st_model, [ANCHORS, POSITIVES], None, expected=expected,
+        MegaBatchMarginLoss(minilm, **kwargs),
+        st_losses.MegaBatchMarginLoss(st_model, **kwargs),
+        minilm,
+        st_model,
+        [ANCHORS, POSITIVES],
+        None,
+        expected=expected,
     )
     with torch.no_grad():
         other = MegaBatchMarginLoss(minilm, **kwargs)(make_features(minilm, ANCHORS, NEGATIVES_1), None)
@@ -334,8 +386,15 @@ def test_our_losses_run_on_a_sentence_transformer(st_model):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     columns = [ANCHORS, POSITIVES, NEGATIVES_1]
-    assert_parity(MultipleNegativesRankingLoss(st_model), st_losses.MultipleNegativesRankingLoss(st_model),
-                  st_model, st_model, columns, None, expected=1.09442830)
+    assert_parity(
+        MultipleNegativesRankingLoss(st_model),
+        st_losses.MultipleNegativesRankingLoss(st_model),
+        st_model,
+        st_model,
+        columns,
+        None,
+        expected=1.09442830,
+    )
 
 
 # -- gathering across processes ---------------------------------------------------------------------------------------
@@ -349,12 +408,14 @@ def _gather_worker(rank, world_size, init_file, out_dir):
         half = full[0].shape[0] // world_size
         results = {}
         for name, make in _DISTRIBUTED_CASES.items():
-            local = [x[rank * half:(rank + 1) * half].clone().requires_grad_() for x in full]
+            local = [x[rank * half : (rank + 1) * half].clone().requires_grad_() for x in full]
             loss = make()
             if name == "cmnrl":
                 value = loss.backward_on_embeddings(local, None)
             elif name == "gist":
-                value = loss.compute_loss_from_embeddings(local, None, guide_embeddings=[x.detach() * 1.0 for x in local])
+                value = loss.compute_loss_from_embeddings(
+                    local, None, guide_embeddings=[x.detach() * 1.0 for x in local]
+                )
                 value.backward()
             else:
                 value = loss.compute_loss_from_embeddings(local, None)
@@ -373,7 +434,9 @@ def _distributed_batch():
 def _make_cmnrl():
     from lossbook.losses.cached_ranking import CachedMultipleNegativesRankingLoss
 
-    return CachedMultipleNegativesRankingLoss(None, scale=5.0, mini_batch_size=2, gather_across_devices=True, directions=ALL_DIRECTIONS)
+    return CachedMultipleNegativesRankingLoss(
+        None, scale=5.0, mini_batch_size=2, gather_across_devices=True, directions=ALL_DIRECTIONS
+    )
 
 
 def _make_gist():
@@ -392,7 +455,8 @@ _DISTRIBUTED_CASES = {
 
 @pytest.mark.slow
 def test_gather_across_two_processes_equals_one_big_batch(tmp_path):
-    """Rank r's loss = the full-batch row losses of its rows; its gradient = d(sum of both ranks' losses)/d(its rows)."""
+    """Rank r's loss = the full-batch row losses of its rows;
+    its gradient = d(sum of both ranks' losses)/d(its rows)."""
     import torch.multiprocessing as mp
 
     mp.spawn(_gather_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
@@ -411,4 +475,4 @@ def test_gather_across_two_processes_equals_one_big_batch(tmp_path):
         for rank, (value, grads) in enumerate(ranks[i][name] for i in range(2)):
             assert value.item() == pytest.approx(expected[rank].item(), rel=1e-10), name
             for grad, leaf in zip(grads, leaves):
-                torch.testing.assert_close(grad, leaf.grad[rank * 3:(rank + 1) * 3], rtol=1e-9, atol=1e-12)
+                torch.testing.assert_close(grad, leaf.grad[rank * 3 : (rank + 1) * 3], rtol=1e-9, atol=1e-12)

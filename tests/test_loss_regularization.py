@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, POSITIVES, assert_parity, make_features
+
 from lossbook.losses.regularization import GlobalOrthogonalRegularizationLoss
 from lossbook.teaching import unit
 
@@ -25,7 +25,9 @@ def test_matches_explicit_loop(dtype, aggregation):
     columns = [[0, 10, 20, 200], [0, 90, 180, 45]]
     terms = [gor_terms(c) for c in columns]
     reduce = (lambda xs: sum(xs) / len(xs)) if aggregation == "mean" else sum
-    loss = GlobalOrthogonalRegularizationLoss(model=None, mean_weight=0.5, second_moment_weight=2.0, aggregation=aggregation)
+    loss = GlobalOrthogonalRegularizationLoss(
+        model=None, mean_weight=0.5, second_moment_weight=2.0, aggregation=aggregation
+    )
     embeddings = [torch.tensor([unit(a) for a in c], dtype=dtype) for c in columns]
     parts = loss.compute_loss_from_embeddings(embeddings)
     assert set(parts) == {"gor_mean", "gor_second_moment"}

@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, POSITIVES, STS_A, STS_B, STS_SCORES, assert_parity, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.pairwise import pairwise_angle_sim, pairwise_cos_sim, pairwise_dot_score
 from lossbook.losses.scored_pairs import AnglELoss, CoSENTLoss, CosineSimilarityLoss
@@ -42,7 +42,8 @@ ANGLES_A, ANGLES_B, SCORES = [0, 90, 30, 200, 45], [60, 100, 210, 190, 135], [0.
 def test_cosent_matches_explicit_loop(dtype):
     cosines = [math.cos(math.radians(tb - ta)) for ta, tb in zip(ANGLES_A, ANGLES_B)]
     value = CoSENTLoss(model=None).compute_loss_from_embeddings(
-        [points(ANGLES_A, dtype), points(ANGLES_B, dtype)], torch.tensor(SCORES))
+        [points(ANGLES_A, dtype), points(ANGLES_B, dtype)], torch.tensor(SCORES)
+    )
     assert value.dtype == dtype
     assert value.item() == pytest.approx(cosent_loop(cosines, SCORES), rel=1e-5)
 
@@ -90,14 +91,16 @@ def test_pairwise_angle_sim_matches_loop_and_is_not_symmetric(dtype):
     got = pairwise_angle_sim(torch.tensor([u[:3]], dtype=dtype) * nu, torch.tensor([v[:3]], dtype=dtype) * nv)
     assert got.item() == pytest.approx(abs(cosine + sine), abs=1e-6)
     assert pairwise_cos_sim(x, y).tolist() == pytest.approx(
-        [math.cos(math.radians(tb - ta)) for ta, tb in zip(ANGLES_A, ANGLES_B)], abs=1e-6)
+        [math.cos(math.radians(tb - ta)) for ta, tb in zip(ANGLES_A, ANGLES_B)], abs=1e-6
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_angle_pairs_match_explicit_loop(dtype):
     similarities = [angle_sim_2d(ta, tb) for ta, tb in zip(ANGLES_A, ANGLES_B)]
-    value = AnglELoss(None).compute_loss_from_embeddings([points(ANGLES_A, dtype), points(ANGLES_B, dtype)],
-                                                         torch.tensor(SCORES))
+    value = AnglELoss(None).compute_loss_from_embeddings(
+        [points(ANGLES_A, dtype), points(ANGLES_B, dtype)], torch.tensor(SCORES)
+    )
     assert value.dtype == dtype
     assert value.item() == pytest.approx(cosent_loop(similarities, SCORES), rel=1e-5)
 
@@ -113,12 +116,14 @@ def test_angle_unlabeled_tuples_become_positive_and_negative_pairs(dtype):
             pair_labels.append(label)
     loss = AnglELoss(None)
     assert loss.compute_loss_from_embeddings(columns, None).item() == pytest.approx(
-        cosent_loop(pair_sims, pair_labels), rel=1e-5)
+        cosent_loop(pair_sims, pair_labels), rel=1e-5
+    )
     # Given labels y: the positive pairs get y, the negative pairs 1 - y.
     given = [0.9, 0.2, 0.6]
     pair_labels = given + [1 - y for y in given] * 2
     assert loss.compute_loss_from_embeddings(columns, torch.tensor(given)).item() == pytest.approx(
-        cosent_loop(pair_sims, pair_labels), rel=1e-5)
+        cosent_loop(pair_sims, pair_labels), rel=1e-5
+    )
 
 
 def test_formats_config_and_citation():
@@ -181,8 +186,9 @@ def test_cosent_parity_with_sentence_transformers(minilm, st_model):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     reference = st_losses.CoSENTLoss(st_model)
-    ours = assert_parity(CoSENTLoss(minilm), reference, minilm, st_model, [STS_A, STS_B], torch.tensor(STS_SCORES),
-                         expected=1.89299440)  # REFERENCE-LOSSES.md §6
+    ours = assert_parity(
+        CoSENTLoss(minilm), reference, minilm, st_model, [STS_A, STS_B], torch.tensor(STS_SCORES), expected=1.89299440
+    )  # REFERENCE-LOSSES.md §6
     assert CoSENTLoss(minilm).get_config_dict() == reference.get_config_dict()
     # Negative control: reversed scores rank the pairs the other way.
     other = CoSENTLoss(minilm)(make_features(minilm, STS_A, STS_B), torch.tensor(STS_SCORES[::-1]))
@@ -194,10 +200,12 @@ def test_angle_parity_with_sentence_transformers(minilm, st_model):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     reference = st_losses.AnglELoss(st_model)
-    pairs = assert_parity(AnglELoss(minilm), reference, minilm, st_model, [STS_A, STS_B], torch.tensor(STS_SCORES),
-                          expected=1.88948882)  # REFERENCE-LOSSES.md §6
-    triplets = assert_parity(AnglELoss(minilm), reference, minilm, st_model, [ANCHORS, POSITIVES, NEGATIVES_1], None,
-                             expected=3.45779443)  # REFERENCE-LOSSES.md §6
+    pairs = assert_parity(
+        AnglELoss(minilm), reference, minilm, st_model, [STS_A, STS_B], torch.tensor(STS_SCORES), expected=1.88948882
+    )  # REFERENCE-LOSSES.md §6
+    triplets = assert_parity(
+        AnglELoss(minilm), reference, minilm, st_model, [ANCHORS, POSITIVES, NEGATIVES_1], None, expected=3.45779443
+    )  # REFERENCE-LOSSES.md §6
     assert AnglELoss(minilm).get_config_dict() == reference.get_config_dict()
     # Negative controls: reversed scores, and positives swapped with negatives.
     other_pairs = AnglELoss(minilm)(make_features(minilm, STS_A, STS_B), torch.tensor(STS_SCORES[::-1]))

@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, POSITIVES, assert_parity, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.batch_triplets import (
     BatchAllTripletLoss,
@@ -139,7 +139,8 @@ def test_batch_losses_match_loops_over_every_triplet(dtype, loss_class, metric_n
     D = distance_table(POINTS, MATRIX_METRICS[metric_name])
     expected = LOOPS[loss_class](D, classes, margin)
     value = build(loss_class, metric_name, margin).compute_loss_from_embeddings(
-        [torch.tensor(POINTS, dtype=dtype)], torch.tensor(classes))
+        [torch.tensor(POINTS, dtype=dtype)], torch.tensor(classes)
+    )
     assert value.dtype == dtype
     assert value.item() == pytest.approx(expected, abs=1e-5)
 
@@ -147,8 +148,12 @@ def test_batch_losses_match_loops_over_every_triplet(dtype, loss_class, metric_n
 def test_semi_hard_loop_exercises_both_branches():
     # The 0.3 margin cases above only test something if some (a, p) have a farther negative and some don't.
     D = distance_table(POINTS, euclidean)
-    has_farther = {any(D[a][n] > D[a][p] for n in range(7) if CLASSES[n] != CLASSES[a])
-                   for a in range(7) for p in range(7) if a != p and CLASSES[a] == CLASSES[p]}
+    has_farther = {
+        any(D[a][n] > D[a][p] for n in range(7) if CLASSES[n] != CLASSES[a])
+        for a in range(7)
+        for p in range(7)
+        if a != p and CLASSES[a] == CLASSES[p]
+    }
     assert has_farther == {True, False}
 
 
@@ -185,11 +190,13 @@ def test_single_class_divergence_from_the_reference_is_as_documented():
     assert st_losses.BatchAllTripletLoss(None).compute_loss_from_embeddings([x], labels).item() == 0.0
     assert st_losses.BatchHardTripletLoss(None).compute_loss_from_embeddings([x], labels).item() == pytest.approx(5.0)
     assert st_losses.BatchHardSoftMarginTripletLoss(None).compute_loss_from_embeddings(
-        [x], labels).item() == pytest.approx(math.log(2))
+        [x], labels
+    ).item() == pytest.approx(math.log(2))
     D = distance_table(POINTS[:4], euclidean)
     mean_same_class = sum(D[a][p] for a in range(4) for p in range(4) if a != p) / 12
-    assert st_losses.BatchSemiHardTripletLoss(None).compute_loss_from_embeddings(
-        [x], labels).item() == pytest.approx(mean_same_class + 5, abs=1e-5)
+    assert st_losses.BatchSemiHardTripletLoss(None).compute_loss_from_embeddings([x], labels).item() == pytest.approx(
+        mean_same_class + 5, abs=1e-5
+    )
 
 
 def test_formats_config_citation_and_aliases():
@@ -198,19 +205,28 @@ def test_formats_config_citation_and_aliases():
         assert "1703.07737" in loss_class(None).citation
     assert BatchAllTripletLoss.commonly_used == BatchAllTripletLoss.formats and BatchHardTripletLoss.commonly_used == ()
     assert [f.key for f in TripletLoss.formats] == ["triplet"] and "1703.07737" in TripletLoss(None).citation
-    assert TripletLoss(None).get_config_dict() == {"distance_metric": "TripletDistanceMetric.EUCLIDEAN", "triplet_margin": 5}
+    assert TripletLoss(None).get_config_dict() == {
+        "distance_metric": "TripletDistanceMetric.EUCLIDEAN",
+        "triplet_margin": 5,
+    }
     assert BatchAllTripletLoss(None).get_config_dict() == {"distance_metric": "euclidean_distance", "margin": 5}
-    assert BatchSemiHardTripletLoss(None, BatchHardTripletLossDistanceFunction.cosine_distance, 0.3).get_config_dict() \
-        == {"distance_metric": "cosine_distance", "margin": 0.3}
+    assert BatchSemiHardTripletLoss(
+        None, BatchHardTripletLossDistanceFunction.cosine_distance, 0.3
+    ).get_config_dict() == {"distance_metric": "cosine_distance", "margin": 0.3}
     assert BatchHardSoftMarginTripletLoss(None).get_config_dict() == {"distance_metric": "euclidean_distance"}
     assert BatchHardTripletLoss("model").sentence_embedder == "model"
-    assert BatchHardTripletLossDistanceFunction.eucledian_distance is BatchHardTripletLossDistanceFunction.euclidean_distance
+    assert (
+        BatchHardTripletLossDistanceFunction.eucledian_distance
+        is BatchHardTripletLossDistanceFunction.euclidean_distance
+    )
 
 
 def test_bad_input_names_the_format():
     x = torch.randn(4, 3)
     for loss in (loss_class(None) for loss_class in BATCH_LOSSES):
-        with pytest.raises(LossInputError, match=r"expects 1 input column.*single sentences \+ class.*got 3.*TripletLoss"):
+        with pytest.raises(
+            LossInputError, match=r"expects 1 input column.*single sentences \+ class.*got 3.*TripletLoss"
+        ):
             loss.compute_loss_from_embeddings([x, x, x], torch.tensor([0, 0, 1, 1]))
         with pytest.raises(LossInputError, match="needs labels"):
             loss.compute_loss_from_embeddings([x], None)
@@ -237,6 +253,7 @@ def test_trains_the_tiny_model(tiny):
 
 # ---------------------------------------------------------------------------------------------- parity (slow)
 
+
 def _reference(name, st_model, **kwargs):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
@@ -244,18 +261,23 @@ def _reference(name, st_model, **kwargs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("metric, margin, expected", [
-    ("EUCLIDEAN", 5, 4.89395285),  # REFERENCE-LOSSES.md §6
-    ("COSINE", 0.2, 0.12960158),  # §6
-])
+@pytest.mark.parametrize(
+    "metric, margin, expected",
+    [
+        ("EUCLIDEAN", 5, 4.89395285),  # REFERENCE-LOSSES.md §6
+        ("COSINE", 0.2, 0.12960158),  # §6
+    ],
+)
 def test_triplet_parity_with_sentence_transformers(minilm, st_model, metric, margin, expected):
     from sentence_transformers.sentence_transformer import losses as st_losses
 
     ours_loss = TripletLoss(minilm, getattr(TripletDistanceMetric, metric), triplet_margin=margin)
-    reference = _reference("TripletLoss", st_model, distance_metric=getattr(st_losses.TripletDistanceMetric, metric),
-                           triplet_margin=margin)
-    ours = assert_parity(ours_loss, reference, minilm, st_model, [ANCHORS, POSITIVES, NEGATIVES_1], None,
-                         expected=expected)
+    reference = _reference(
+        "TripletLoss", st_model, distance_metric=getattr(st_losses.TripletDistanceMetric, metric), triplet_margin=margin
+    )
+    ours = assert_parity(
+        ours_loss, reference, minilm, st_model, [ANCHORS, POSITIVES, NEGATIVES_1], None, expected=expected
+    )
     assert ours_loss.get_config_dict() == reference.get_config_dict()
     # Negative control: positives and negatives swapped.
     other = ours_loss(make_features(minilm, ANCHORS, NEGATIVES_1, POSITIVES), None)
@@ -263,15 +285,18 @@ def test_triplet_parity_with_sentence_transformers(minilm, st_model, metric, mar
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("loss_class, metric, margin, expected", [
-    (BatchAllTripletLoss, "euclidean_distance", 5, 4.54487753),  # REFERENCE-LOSSES.md §6
-    (BatchAllTripletLoss, "euclidean_distance", 0.3, 0.17265840),
-    (BatchHardTripletLoss, "euclidean_distance", 5, 4.82347059),
-    (BatchHardTripletLoss, "cosine_distance", 0.3, 0.16085175),
-    (BatchSemiHardTripletLoss, "euclidean_distance", 5, 4.82347012),
-    (BatchSemiHardTripletLoss, "euclidean_distance", 0.3, 0.13744512),
-    (BatchHardSoftMarginTripletLoss, "euclidean_distance", None, 0.61133766),
-])
+@pytest.mark.parametrize(
+    "loss_class, metric, margin, expected",
+    [
+        (BatchAllTripletLoss, "euclidean_distance", 5, 4.54487753),  # REFERENCE-LOSSES.md §6
+        (BatchAllTripletLoss, "euclidean_distance", 0.3, 0.17265840),
+        (BatchHardTripletLoss, "euclidean_distance", 5, 4.82347059),
+        (BatchHardTripletLoss, "cosine_distance", 0.3, 0.16085175),
+        (BatchSemiHardTripletLoss, "euclidean_distance", 5, 4.82347012),
+        (BatchSemiHardTripletLoss, "euclidean_distance", 0.3, 0.13744512),
+        (BatchHardSoftMarginTripletLoss, "euclidean_distance", None, 0.61133766),
+    ],
+)
 def test_batch_triplet_parity_with_sentence_transformers(minilm, st_model, loss_class, metric, margin, expected):
     from sentence_transformers.sentence_transformer import losses as st_losses
 

@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
-
 from batches import ANCHORS, NEGATIVES_1, POSITIVES, assert_parity, encoder_gradients, make_features
+
 from lossbook.losses.base import LossInputError
 from lossbook.losses.unsupervised import (
     ContrastiveTensionLoss,
@@ -41,14 +41,19 @@ def test_ct_in_batch_matches_explicit_loop(dtype):
     rows = sum(math.log(sum(math.exp(s) for s in sim[i])) - sim[i][i] for i in range(3)) / 3
     cols = sum(math.log(sum(math.exp(sim[j][i]) for j in range(3))) - sim[i][i] for i in range(3)) / 3
     loss = ContrastiveTensionLossInBatchNegatives(torch.nn.Linear(1, 1), scale=scale)
-    embeddings = [torch.tensor([unit(a) for a in a_angles], dtype=dtype), torch.tensor([unit(b) for b in b_angles], dtype=dtype)]
+    embeddings = [
+        torch.tensor([unit(a) for a in a_angles], dtype=dtype),
+        torch.tensor([unit(b) for b in b_angles], dtype=dtype),
+    ]
     value = loss.compute_loss_from_embeddings(embeddings)
     assert value.dtype == dtype and value.item() == pytest.approx((rows + cols) / 2, abs=1e-5)
 
 
 def test_identical_rows_ignore_padding():
-    first = {"input_ids": torch.tensor([[5, 6, 0, 0], [5, 7, 8, 0]]),
-             "attention_mask": torch.tensor([[1, 1, 0, 0], [1, 1, 1, 0]])}
+    first = {
+        "input_ids": torch.tensor([[5, 6, 0, 0], [5, 7, 8, 0]]),
+        "attention_mask": torch.tensor([[1, 1, 0, 0], [1, 1, 1, 0]]),
+    }
     second = {"input_ids": torch.tensor([[5, 6], [5, 7]]), "attention_mask": torch.tensor([[1, 1], [1, 1]])}
     assert identical_rows(first, second).tolist() == [1.0, 0.0]
 
@@ -82,8 +87,10 @@ def test_ct_in_batch_bad_input(tiny):
 
 
 def test_both_train_the_model_and_its_copy(tiny):
-    for loss, columns in ((ContrastiveTensionLoss(tiny), [ANCHORS, CT_B]),
-                          (ContrastiveTensionLossInBatchNegatives(tiny), [ANCHORS + POSITIVES])):
+    for loss, columns in (
+        (ContrastiveTensionLoss(tiny), [ANCHORS, CT_B]),
+        (ContrastiveTensionLossInBatchNegatives(tiny), [ANCHORS + POSITIVES]),
+    ):
         tiny.zero_grad()
         value = loss(make_features(tiny, *columns))
         value.backward()

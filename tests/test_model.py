@@ -15,7 +15,8 @@ TEXTS = [
     "A man is playing a guitar.",
     "Two green and white trains sitting on the tracks.",
     "ok",
-    "The quick brown fox jumps over the lazy dog, then runs off into the woods before anyone notices it was there at all.",
+    "The quick brown fox jumps over the lazy dog, then runs off into the woods "
+    "before anyone notices it was there at all.",
 ]
 
 

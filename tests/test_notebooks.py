@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -121,7 +120,10 @@ def test_seed_rows_match_the_seed_table():
     from lossbook.losses import LOSS_NAMES
 
     # A table row is a line that ends in a loss name; the bulleted prose lines are not rows.
-    rows = [line.strip() for line in seed.read_text().splitlines()
-            if line.strip().split(" ")[-1] in LOSS_NAMES and "•" not in line]
+    rows = [
+        line.strip()
+        for line in seed.read_text().splitlines()
+        if line.strip().split(" ")[-1] in LOSS_NAMES and "•" not in line
+    ]
     ours = [f"{FORMATS[key].inputs_text} {FORMATS[key].labels_text} {loss}" for key, loss in SEED_ROWS]
     assert rows == ours

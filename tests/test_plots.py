@@ -77,14 +77,20 @@ def test_loss_curves_one_run_draws_raw_and_smoothed_lines():
 
 
 def test_loss_curves_overlays_runs_named_by_history_name_and_dict_key():
-    runs = [_history("MultipleNegativesRankingLoss", 0.03), _history("CoSENTLoss", 0.06, label="CoSENT, lr 1e-4"),
-            _history("AnglELoss", 0.5, steps=30, stopped="diverged")]
+    runs = [
+        _history("MultipleNegativesRankingLoss", 0.03),
+        _history("CoSENTLoss", 0.06, label="CoSENT, lr 1e-4"),
+        _history("AnglELoss", 0.5, steps=30, stopped="diverged"),
+    ]
     runs[2].record(31, float("nan"), 2e-5, 1.6)
     fig = plots.loss_curves(runs)  # smooth="auto": a tenth of each run
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 6
-    assert _legend_texts(ax) == ["MultipleNegativesRankingLoss, mean of 12", "CoSENT, lr 1e-4, mean of 12",
-                                 "AnglELoss (diverged), mean of 3"]
+    assert _legend_texts(ax) == [
+        "MultipleNegativesRankingLoss, mean of 12",
+        "CoSENT, lr 1e-4, mean of 12",
+        "AnglELoss (diverged), mean of 3",
+    ]
     assert ax.get_title() == "Training loss of 3 runs"
     assert np.isfinite(ax.get_lines()[5].get_ydata()[:-1]).all()  # the NaN step is left out of its neighbours' means
 
@@ -123,13 +129,21 @@ def test_similarity_matrix_of_a_real_batch_marks_positives_duplicates_and_shows_
     assert colorbar.get_ylabel() == "cosine similarity"
     assert _gids(ax, "positive") == [(i, i) for i in range(5)]
     assert _gids(ax, "duplicate") == [(1, 3), (3, 1)]
-    beats = [(i, j) for i in range(5) for j in range(10) if j != i and (i, j) not in [(1, 3), (3, 1)] and sim[i, j] > sim[i, i]]
+    beats = [
+        (i, j)
+        for i in range(5)
+        for j in range(10)
+        if j != i and (i, j) not in [(1, 3), (3, 1)] and sim[i, j] > sim[i, i]
+    ]
     assert _gids(ax, "beats-positive") == beats
     legend = _legend_texts(ax)
     assert legend[:2] == ["positive (diagonal) (5)", "false negative: same text (2)"]
     assert len(legend) == 2 + bool(beats)
     expected = float(loss.compute_loss_from_embeddings([a, c[:5], c[5:]], None))
-    assert ax.get_title().splitlines() == ["In-batch cosine similarity (5 x 10)", f"MultipleNegativesRankingLoss = {expected:.4f}"]
+    assert ax.get_title().splitlines() == [
+        "In-batch cosine similarity (5 x 10)",
+        f"MultipleNegativesRankingLoss = {expected:.4f}",
+    ]
     assert len(ax.texts) == 50  # every cell annotated
     assert [t.get_text() for t in ax.get_xticklabels()][5].startswith("(neg) ")
     assert ax.get_ylabel() == "anchors" and ax.get_xlabel().startswith("candidates")
@@ -139,14 +153,18 @@ def test_similarity_matrix_from_embeddings_duplicate_anchors_and_a_loss_that_nee
     anchors = ["A man plays a guitar.", "A dog runs.", "A man plays a guitar."]
     embeddings = (torch.eye(3, 4), torch.eye(3, 4))
     with pytest.warns(UserWarning, match="CoSENTLoss could not be computed"):
-        fig = plots.similarity_matrix(embeddings, anchors, ["guitar", "dog", "music"], loss=CoSENTLoss(tiny), annotate=False)
+        fig = plots.similarity_matrix(
+            embeddings, anchors, ["guitar", "dog", "music"], loss=CoSENTLoss(tiny), annotate=False
+        )
     ax = fig.axes[0]
     assert _gids(ax, "duplicate") == [(0, 2), (2, 0)]  # same anchor: each row's positive is the other's too
     assert _gids(ax, "beats-positive") == [] and not ax.texts
     assert ax.get_title().endswith("CoSENTLoss = n/a (needs labels or other columns)")
     with pytest.raises(ValueError, match="at least as many candidates"):
         plots.similarity_matrix(embeddings, anchors, ["only one"])
-    fig = plots.similarity_matrix((torch.ones(2, 4), torch.tensor([[3.0, 4, 0, 0], [1, 0, 0, 0]])), ["a", "b"], ["c", "d"], dim=2)
+    fig = plots.similarity_matrix(
+        (torch.ones(2, 4), torch.tensor([[3.0, 4, 0, 0], [1, 0, 0, 0]])), ["a", "b"], ["c", "d"], dim=2
+    )
     np.testing.assert_allclose(fig.axes[0].get_images()[0].get_array(), [[0.98995, 0.70711]] * 2, atol=1e-5)
     with pytest.raises(ValueError, match="whole columns of 3"):
         plots.similarity_matrix((torch.eye(3, 4), torch.eye(4)), anchors, ["a", "b", "c", "d"], loss=CoSENTLoss(tiny))
@@ -185,12 +203,16 @@ def test_embedding_projection_colours_real_sentences_by_intent(tiny):
 def test_embedding_projection_joins_pairs_and_shows_movement_from_before(tiny):
     rows = load_dataset("qa-pairs", verbose=False)[:6]
     texts = rows["anchor"] + rows["positive"]
-    fig = plots.embedding_projection(tiny, texts, ["question"] * 6 + ["answer"] * 6, pairs=True, before=tiny_model(seed=1))
+    fig = plots.embedding_projection(
+        tiny, texts, ["question"] * 6 + ["answer"] * 6, pairs=True, before=tiny_model(seed=1)
+    )
     ax = fig.axes[0]
     (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
     assert len(lines.get_segments()) == 6
     answers, questions = ax.collections[-2:]
-    np.testing.assert_allclose(lines.get_segments()[2], [questions.get_offsets()[2], answers.get_offsets()[2]])  # i to i + 6
+    np.testing.assert_allclose(
+        lines.get_segments()[2], [questions.get_offsets()[2], answers.get_offsets()[2]]
+    )  # i to i + 6
     assert _legend_texts(ax) == ["before", "pair", "answer", "question"]
     assert len(ax.texts) == 12 and "hollow: before training" in ax.get_title()
     quiver = next(c for c in ax.collections if type(c).__name__ == "Quiver")
@@ -207,8 +229,10 @@ def test_before_after_projection_uses_one_basis_for_both_panels(tiny):
     fig = plots.before_after_projection(before, after, rows["label"])
     left, right = fig.axes
     (p_before, p_after), share = plots.pca_2d(before, after)
-    np.testing.assert_allclose(np.concatenate([c.get_offsets() for c in left.collections]),
-                               np.concatenate([p_before[np.array(rows["label"]) == k] for k in sorted(set(rows["label"]))]))
+    np.testing.assert_allclose(
+        np.concatenate([c.get_offsets() for c in left.collections]),
+        np.concatenate([p_before[np.array(rows["label"]) == k] for k in sorted(set(rows["label"]))]),
+    )
     assert left.get_xlim() == right.get_xlim() and left.get_ylim() == right.get_ylim()
     assert (left.get_title(), right.get_title()) == ("Before training", "After training")
     assert left.get_legend() is None and len(_legend_texts(right)) == len(set(rows["label"]))
@@ -238,8 +262,9 @@ def test_matryoshka_curves_of_real_grids_with_full_dimension_lines(grids):
 
 def test_matryoshka_curves_from_plain_dicts_tuples_results_and_a_picked_layer(grids):
     grid = grids["seed 0"]
-    fig = plots.matryoshka_curves({"trained": {768: 0.84, 64: 0.80, 128: 0.82}, "baseline": ([64, 768], [0.7, 0.75])},
-                                  metric="spearman")
+    fig = plots.matryoshka_curves(
+        {"trained": {768: 0.84, 64: 0.80, 128: 0.82}, "baseline": ([64, 768], [0.7, 0.75])}, metric="spearman"
+    )
     ax = fig.axes[0]
     np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [64, 128, 768])  # sorted by dim
     assert list(ax.get_xticks()) == [64, 128, 768] and ax.get_ylabel() == "spearman"
@@ -262,7 +287,9 @@ def test_layer_curves_of_grids_and_plain_dicts(grids):
     np.testing.assert_allclose(table.get_ydata(), [0.4, 0.5, 0.6])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "output"]
     assert _legend_texts(ax) == ["seed 0", "table"]
-    assert ax.get_ylabel() == "spearman" and ax.get_title() == "spearman by layer" and ax.get_xlabel().startswith("layer")
+    assert (
+        ax.get_ylabel() == "spearman" and ax.get_title() == "spearman by layer" and ax.get_xlabel().startswith("layer")
+    )
     fig = plots.layer_curves(grids["seed 1"], dim=8)
     np.testing.assert_allclose(fig.axes[0].get_lines()[0].get_ydata(), grids["seed 1"].values[:, 0])
     assert fig.axes[0].get_legend() is None
@@ -284,10 +311,14 @@ def test_dims_layers_heatmap_of_a_grid_another_metric_a_dict_and_an_array(grids)
     np.testing.assert_allclose(fig.axes[0].get_images()[0].get_array(), grid.values_of("pearson"))
     assert fig.axes[1].get_ylabel() == "pearson"
 
-    fig = plots.dims_layers_heatmap({"dims": [32, 64], "layers": [None], "values": [[0.5, float("nan")]], "metric": "ndcg@10"})
+    fig = plots.dims_layers_heatmap(
+        {"dims": [32, 64], "layers": [None], "values": [[0.5, float("nan")]], "metric": "ndcg@10"}
+    )
     assert [t.get_text() for t in fig.axes[0].texts] == ["0.500", "n/a"]
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["output"]
-    fig = plots.dims_layers_heatmap(np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]), dims=[32, 64], layers=[2, 4, 6], fmt="{:.0%}")
+    fig = plots.dims_layers_heatmap(
+        np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]), dims=[32, 64], layers=[2, 4, 6], fmt="{:.0%}"
+    )
     assert [t.get_text() for t in fig.axes[0].texts][-1] == "60%" and fig.axes[1].get_ylabel() == "score"
     with pytest.raises(ValueError, match="needs dims"):
         plots.dims_layers_heatmap(np.zeros((2, 2)))
@@ -298,7 +329,11 @@ def test_dims_layers_heatmap_of_a_grid_another_metric_a_dict_and_an_array(grids)
 # -- comparing losses --------------------------------------------------------------------------
 def test_loss_comparison_bars_with_runs_single_values_results_and_a_baseline(grids):
     untrained = grids["seed 1"].result()
-    results = {"MultipleNegativesRankingLoss": [0.80, 0.82, 0.78], "CoSENTLoss": 0.75, "seed 0": grids["seed 0"].result()}
+    results = {
+        "MultipleNegativesRankingLoss": [0.80, 0.82, 0.78],
+        "CoSENTLoss": 0.75,
+        "seed 0": grids["seed 0"].result(),
+    }
     fig = plots.loss_comparison_bars(results, metric="spearman", baseline=untrained)
     ax = fig.axes[0]
     bars = ax.patches
@@ -309,7 +344,9 @@ def test_loss_comparison_bars_with_runs_single_values_results_and_a_baseline(gri
     assert _legend_texts(ax) == [f"untrained: {untrained.score:.3f}"]
     (baseline,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
     assert baseline.get_ydata()[0] == pytest.approx(untrained.score)
-    assert ax.get_ylabel() == "spearman" and ax.get_xlabel() == "loss" and ax.get_title().startswith("spearman by loss\n")
+    assert (
+        ax.get_ylabel() == "spearman" and ax.get_xlabel() == "loss" and ax.get_title().startswith("spearman by loss\n")
+    )
     assert len(ax.collections[-1].get_offsets()) == 3  # one dot per run of the listed loss
     student = plots.loss_comparison_bars({"MSELoss": 0.8}, baseline=0.67, baseline_label="student before distillation")
     assert _legend_texts(student.axes[0]) == ["student before distillation: 0.670"]

@@ -39,7 +39,14 @@ def test_group_by_label_refuses_all_singletons():
         group_by_label_batches([0, 1, 2], 4)
 
 
-@pytest.mark.parametrize(("fmt", "expected"), [("sentence-class", "group-by-label"), ("pair", "no-duplicates"),
-                                               ("triplet", "no-duplicates"), ("pair-score", "random")])
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("sentence-class", "group-by-label"),
+        ("pair", "no-duplicates"),
+        ("triplet", "no-duplicates"),
+        ("pair-score", "random"),
+    ],
+)
 def test_choose_sampler(fmt, expected):
     assert choose_sampler(fmt) == expected

@@ -26,7 +26,11 @@ SEED_ROWS = [
     ("any", "any", "MatryoshkaLoss"),
     ("sentence", "model sentence embeddings", "MSELoss"),
     ("sentence_1, sentence_2, ..., sentence_N", "model sentence embeddings", "MSELoss"),
-    ("(query, passage_one, passage_two) triplets", "gold_sim(query, passage_one) - gold_sim(query, passage_two)", "MarginMSELoss"),
+    (
+        "(query, passage_one, passage_two) triplets",
+        "gold_sim(query, passage_one) - gold_sim(query, passage_two)",
+        "MarginMSELoss",
+    ),
 ]
 # The docs table swaps the two Contrastive Tension losses; the code (followed here) reaches them by one conversion.
 DOCS_SWAP = {"ContrastiveTensionLoss", "ContrastiveTensionLossInBatchNegatives"}

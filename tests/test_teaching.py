@@ -34,7 +34,9 @@ def test_pooled_outputs_are_what_the_head_finishes_into_embeddings(tiny):
     tiny = tiny.double()
     pooled = pooled_outputs(tiny, TEXTS, batch_size=3)  # two batches of different widths
     assert pooled.shape == (4, tiny.transformer.config.hidden_size)
-    torch.testing.assert_close(tiny.finish(pooled).float(), tiny.encode(TEXTS), atol=1e-7, rtol=0)  # encode gives float32
+    torch.testing.assert_close(
+        tiny.finish(pooled).float(), tiny.encode(TEXTS), atol=1e-7, rtol=0
+    )  # encode gives float32
     layers = pooled_outputs(tiny, TEXTS, all_layers=True)
     assert layers.shape == (tiny.num_layers, 4, tiny.transformer.config.hidden_size)
     torch.testing.assert_close(layers[-1], pooled, atol=1e-12, rtol=0)
@@ -69,9 +71,15 @@ def test_parity_agrees_with_sentence_transformers_and_catches_a_difference(minil
 
     columns = [TEXTS, list(reversed(TEXTS))]
     ours = losses.MultipleNegativesRankingLoss(minilm)
-    difference = parity(ours, st_losses.MultipleNegativesRankingLoss(st_model), columns, model=minilm,
-                        reference_model=st_model)
+    difference = parity(
+        ours, st_losses.MultipleNegativesRankingLoss(st_model), columns, model=minilm, reference_model=st_model
+    )
     assert difference < 1e-5
     with pytest.raises(AssertionError, match="differ by"):  # the negative control: another scale is another loss
-        parity(ours, st_losses.MultipleNegativesRankingLoss(st_model, scale=10.0), columns, model=minilm,
-               reference_model=st_model)
+        parity(
+            ours,
+            st_losses.MultipleNegativesRankingLoss(st_model, scale=10.0),
+            columns,
+            model=minilm,
+            reference_model=st_model,
+        )

@@ -41,7 +41,10 @@ def _batch_loss(model, loss, data: datasets.Dataset) -> float:
     model.eval(), loss.eval()
     torch.manual_seed(0)
     with torch.no_grad():
-        value = loss(tokens.features(rows, model.tokenizer.pad_token_id, model.device), label_tensor(tokens.labels, rows, model.device))
+        value = loss(
+            tokens.features(rows, model.tokenizer.pad_token_id, model.device),
+            label_tensor(tokens.labels, rows, model.device),
+        )
     return float(sum(value.values()) if isinstance(value, dict) else value)
 
 
@@ -50,29 +53,57 @@ def _case(name: str, model):
     triplets = _rows("nli-triplets")
     cases = {
         "MultipleNegativesRankingLoss": (lambda: losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs")),
-        "CachedMultipleNegativesRankingLoss": (lambda: losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=4), _rows("qa-pairs")),
+        "CachedMultipleNegativesRankingLoss": (
+            lambda: losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=4),
+            _rows("qa-pairs"),
+        ),
         "CoSENTLoss": (lambda: losses.CoSENTLoss(model), _rows("stsb")),
         "ContrastiveLoss": (lambda: losses.ContrastiveLoss(model), _rows("paws")),
         "SoftmaxLoss": (lambda: losses.SoftmaxLoss(model, model.embedding_dim, num_labels=3), _rows("nli", 30)),
         "TripletLoss": (lambda: losses.TripletLoss(model), triplets),
         "BatchAllTripletLoss": (lambda: losses.BatchAllTripletLoss(model, margin=0.5), _intents()),
-        "ContrastiveTensionLoss": (lambda: losses.ContrastiveTensionLoss(model), convert.sentences_to_anchor_pairs(_rows("sentences"), pos_neg_ratio=2)),
-        "ContrastiveTensionLossInBatchNegatives": (lambda: losses.ContrastiveTensionLossInBatchNegatives(model), _rows("sentences")),
-        "DenoisingAutoEncoderLoss": (lambda: losses.DenoisingAutoEncoderLoss(model), convert.add_deletion_noise(_rows("sentences", 16))),
+        "ContrastiveTensionLoss": (
+            lambda: losses.ContrastiveTensionLoss(model),
+            convert.sentences_to_anchor_pairs(_rows("sentences"), pos_neg_ratio=2),
+        ),
+        "ContrastiveTensionLossInBatchNegatives": (
+            lambda: losses.ContrastiveTensionLossInBatchNegatives(model),
+            _rows("sentences"),
+        ),
+        "DenoisingAutoEncoderLoss": (
+            lambda: losses.DenoisingAutoEncoderLoss(model),
+            convert.add_deletion_noise(_rows("sentences", 16)),
+        ),
         "MSELoss": (lambda: losses.MSELoss(model), convert.add_teacher_embeddings(_rows("sentences"), teacher)),
         "MarginMSELoss": (lambda: losses.MarginMSELoss(model), convert.add_teacher_margins(triplets, teacher)),
         "DistillKLDivLoss": (lambda: losses.DistillKLDivLoss(model), convert.add_teacher_scores(triplets, teacher)),
         "MatryoshkaLoss": (lambda: losses.MatryoshkaLoss(model, losses.CoSENTLoss(model), [64, 32, 16]), _rows("stsb")),
-        "AdaptiveLayerLoss": (lambda: losses.AdaptiveLayerLoss(model, losses.MultipleNegativesRankingLoss(model), n_layers_per_step=-1), _rows("qa-pairs")),
+        "AdaptiveLayerLoss": (
+            lambda: losses.AdaptiveLayerLoss(model, losses.MultipleNegativesRankingLoss(model), n_layers_per_step=-1),
+            _rows("qa-pairs"),
+        ),
     }
     make_loss, data = cases[name]
     return make_loss(), data
 
 
-FAMILIES = ["MultipleNegativesRankingLoss", "CachedMultipleNegativesRankingLoss", "CoSENTLoss", "ContrastiveLoss",
-            "SoftmaxLoss", "TripletLoss", "BatchAllTripletLoss", "ContrastiveTensionLoss",
-            "ContrastiveTensionLossInBatchNegatives", "DenoisingAutoEncoderLoss", "MSELoss", "MarginMSELoss",
-            "DistillKLDivLoss", "MatryoshkaLoss", "AdaptiveLayerLoss"]
+FAMILIES = [
+    "MultipleNegativesRankingLoss",
+    "CachedMultipleNegativesRankingLoss",
+    "CoSENTLoss",
+    "ContrastiveLoss",
+    "SoftmaxLoss",
+    "TripletLoss",
+    "BatchAllTripletLoss",
+    "ContrastiveTensionLoss",
+    "ContrastiveTensionLossInBatchNegatives",
+    "DenoisingAutoEncoderLoss",
+    "MSELoss",
+    "MarginMSELoss",
+    "DistillKLDivLoss",
+    "MatryoshkaLoss",
+    "AdaptiveLayerLoss",
+]
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -90,20 +121,47 @@ def test_same_seed_same_history():
     runs = []
     for _ in range(2):
         model = tiny_model(seed=0)
-        runs.append(train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=6, batch_size=8,
-                          lr=1e-3, progress=False, seed=3).losses)
+        runs.append(
+            train(
+                model,
+                losses.MultipleNegativesRankingLoss(model),
+                _rows("qa-pairs"),
+                steps=6,
+                batch_size=8,
+                lr=1e-3,
+                progress=False,
+                seed=3,
+            ).losses
+        )
     assert runs[0] == runs[1]
     model = tiny_model(seed=0)
-    other = train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=6, batch_size=8, lr=1e-3,
-                  progress=False, seed=4).losses
+    other = train(
+        model,
+        losses.MultipleNegativesRankingLoss(model),
+        _rows("qa-pairs"),
+        steps=6,
+        batch_size=8,
+        lr=1e-3,
+        progress=False,
+        seed=4,
+    ).losses
     assert other != runs[0]
 
 
 def test_stop_event_ends_cleanly_and_keeps_the_model():
     model = tiny_model(seed=0)
     stop = threading.Event()
-    history = train(model, losses.CoSENTLoss(model), _rows("stsb"), steps=50, batch_size=8, lr=1e-3, progress=False,
-                    stop_event=stop, callbacks=[lambda step, h: stop.set() if step == 3 else None])
+    history = train(
+        model,
+        losses.CoSENTLoss(model),
+        _rows("stsb"),
+        steps=50,
+        batch_size=8,
+        lr=1e-3,
+        progress=False,
+        stop_event=stop,
+        callbacks=[lambda step, h: stop.set() if step == 3 else None],
+    )
     assert history.stopped == "stopped" and history.steps == [1, 2, 3]
     assert not model.training
 
@@ -115,7 +173,9 @@ def test_keyboard_interrupt_keeps_the_history():
         if step == 2:
             raise KeyboardInterrupt
 
-    history = train(model, losses.CoSENTLoss(model), _rows("stsb"), steps=10, batch_size=8, progress=False, callbacks=[interrupt])
+    history = train(
+        model, losses.CoSENTLoss(model), _rows("stsb"), steps=10, batch_size=8, progress=False, callbacks=[interrupt]
+    )
     assert history.stopped == "interrupted" and len(history.losses) == 2
 
 
@@ -143,8 +203,16 @@ def test_evaluator_runs_before_during_and_after(tmp_path):
         calls.append(m.training)
         return {"score": float(len(calls))}
 
-    history = train(model, losses.CoSENTLoss(model), _rows("stsb"), steps=4, batch_size=8, progress=False,
-                    evaluator=evaluator, eval_every=2)
+    history = train(
+        model,
+        losses.CoSENTLoss(model),
+        _rows("stsb"),
+        steps=4,
+        batch_size=8,
+        progress=False,
+        evaluator=evaluator,
+        eval_every=2,
+    )
     assert [e["step"] for e in history.evaluations] == [0, 2, 4] and not any(calls)
     again = History.load(history.save(tmp_path / "history.json"))
     assert again.losses == history.losses and again.evaluations == history.evaluations
@@ -179,7 +247,9 @@ def test_sentence_class_data_uses_group_by_label_batches():
     model = tiny_model(seed=0)
     history = train(model, losses.BatchHardTripletLoss(model), _intents(), steps=3, batch_size=8, progress=False)
     assert history.config["sampler"] == "group-by-label"
-    history = train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=2, batch_size=8, progress=False)
+    history = train(
+        model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=2, batch_size=8, progress=False
+    )
     assert history.config["sampler"] == "no-duplicates"
 
 
@@ -199,8 +269,17 @@ def test_cosent_on_stsb_raises_dev_spearman(minilm):
 
     train_rows = load_dataset("stsb", verbose=False).shuffle(seed=0)
     train_rows = train_rows.select(range(min(480, len(train_rows))))
-    history = train(model, losses.CoSENTLoss(model), train_rows, steps=30, batch_size=16, lr=2e-5, progress=False,
-                    evaluator=spearman, max_seq_length=64)
+    history = train(
+        model,
+        losses.CoSENTLoss(model),
+        train_rows,
+        steps=30,
+        batch_size=16,
+        lr=2e-5,
+        progress=False,
+        evaluator=spearman,
+        max_seq_length=64,
+    )
     first, last = history.evaluations[0]["spearman"], history.evaluations[-1]["spearman"]
     assert last > first, (first, last)
 
@@ -219,10 +298,22 @@ def _train_in_process(rank: int, world_size: int, init_file: str, out_file: str)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
     torch.set_num_threads(1)
     model = _without_dropout(tiny_model(seed=0))
-    history = train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=4, batch_size=4,
-                    lr=1e-3, progress=False, seed=0, device="cpu")
+    history = train(
+        model,
+        losses.MultipleNegativesRankingLoss(model),
+        _rows("qa-pairs"),
+        steps=4,
+        batch_size=4,
+        lr=1e-3,
+        progress=False,
+        seed=0,
+        device="cpu",
+    )
     if rank == 0:
-        torch.save({"losses": history.losses, "weights": model.transformer.embeddings.word_embeddings.weight[:50].clone()}, out_file)
+        torch.save(
+            {"losses": history.losses, "weights": model.transformer.embeddings.word_embeddings.weight[:50].clone()},
+            out_file,
+        )
     dist.destroy_process_group()
 
 
@@ -236,10 +327,21 @@ def test_two_processes_equal_one_process_on_the_global_batch(tmp_path, monkeypat
     mp.spawn(_train_in_process, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
     two = torch.load(out)
     model = _without_dropout(tiny_model(seed=0))
-    one = train(model, losses.MultipleNegativesRankingLoss(model), _rows("qa-pairs"), steps=4, batch_size=8, lr=1e-3,
-                progress=False, seed=0, device="cpu")
+    one = train(
+        model,
+        losses.MultipleNegativesRankingLoss(model),
+        _rows("qa-pairs"),
+        steps=4,
+        batch_size=8,
+        lr=1e-3,
+        progress=False,
+        seed=0,
+        device="cpu",
+    )
     assert two["losses"] == pytest.approx(one.losses, abs=1e-5)
-    torch.testing.assert_close(two["weights"], model.transformer.embeddings.word_embeddings.weight[:50], atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        two["weights"], model.transformer.embeddings.word_embeddings.weight[:50], atol=1e-5, rtol=0
+    )
 
 
 def test_planner_measures_a_step_without_changing_the_model():
@@ -264,7 +366,11 @@ def test_adamw_is_fused_on_a_cpu_and_updates_like_the_loop():
     results = []
     for fused in (True, False):
         params = [torch.nn.Parameter(t.clone()) for t in start]
-        optimizer = _adamw(params, lr=1e-2, weight_decay=0.01) if fused else torch.optim.AdamW(params, lr=1e-2, weight_decay=0.01)
+        optimizer = (
+            _adamw(params, lr=1e-2, weight_decay=0.01)
+            if fused
+            else torch.optim.AdamW(params, lr=1e-2, weight_decay=0.01)
+        )
         assert bool(optimizer.defaults["fused"]) is fused
         for _ in range(3):
             for p, g in zip(params, grads):

@@ -33,7 +33,9 @@ def test_describing_each_format_lists_exactly_its_losses(explorer, fmt):
     explorer.describe_data(fmt.inputs_text, fmt.labels_text)
     assert explorer.format == fmt
     assert explorer.available_losses() == [cls.__name__ for cls in losses_for(fmt)]
-    expected = {o.loss.__name__: [c.name for c in o.converters] for o in losses_for(fmt, via_conversion=True) if not o.direct}
+    expected = {
+        o.loss.__name__: [c.name for c in o.converters] for o in losses_for(fmt, via_conversion=True) if not o.direct
+    }
     assert explorer.convertible_losses() == expected
 
 

@@ -33,7 +33,9 @@ def _rows(dataset: datasets.Dataset, columns: list[str]) -> list[tuple]:
 
 
 @converter("pair-class", "triplet")
-def pair_class_to_triplets(data, *, positive_label: int = 0, negative_label: int = 2, seed: int = 0) -> datasets.Dataset:
+def pair_class_to_triplets(
+    data, *, positive_label: int = 0, negative_label: int = 2, seed: int = 0
+) -> datasets.Dataset:
     """(A, B) pairs + class -> (anchor, positive, negative) triplets, grouping the rows by sentence A.
 
     For every row with ``positive_label`` (NLI: 0 = entailment) the negative is a sentence B that the
@@ -46,7 +48,9 @@ def pair_class_to_triplets(data, *, positive_label: int = 0, negative_label: int
     for a, b, y in _rows(dataset, inputs[:2] + [label]):
         by_anchor[a][int(y)].append(b)
     if not any(positive_label in classes for classes in by_anchor.values()):
-        raise ConversionError(f"No row has the positive label {positive_label}; the labels are {sorted(set(dataset[label]))}.")
+        raise ConversionError(
+            f"No row has the positive label {positive_label}; the labels are {sorted(set(dataset[label]))}."
+        )
     random = rng(seed)
     anchors, positives, negatives = [], [], []
     for anchor, classes in by_anchor.items():
@@ -57,7 +61,8 @@ def pair_class_to_triplets(data, *, positive_label: int = 0, negative_label: int
                 negatives.append(random.choice(classes[negative_label]))
     if not anchors:
         raise ConversionError(
-            f"No sentence A has both a label-{positive_label} and a label-{negative_label} partner, so no triplet can be built."
+            f"No sentence A has both a label-{positive_label} and a label-{negative_label} partner, "
+            "so no triplet can be built."
         )
     return datasets.Dataset.from_dict({"anchor": anchors, "positive": positives, "negative": negatives})
 
@@ -68,7 +73,9 @@ def pair_class_to_pairs(data, *, positive_label: int = 0) -> datasets.Dataset:
     dataset, inputs, label = require_format(data, "pair-class", "pair_class_to_pairs")
     kept = [(a, b) for a, b, y in _rows(dataset, inputs[:2] + [label]) if int(y) == positive_label]
     if not kept:
-        raise ConversionError(f"No row has the positive label {positive_label}; the labels are {sorted(set(dataset[label]))}.")
+        raise ConversionError(
+            f"No row has the positive label {positive_label}; the labels are {sorted(set(dataset[label]))}."
+        )
     return datasets.Dataset.from_dict({"anchor": [a for a, _ in kept], "positive": [b for _, b in kept]})
 
 
@@ -90,9 +97,12 @@ def binary_pairs_to_triplets(data, *, seed: int = 0) -> datasets.Dataset:
     """
     dataset, inputs, label = require_format(data, "pair-binary", "binary_pairs_to_triplets")
     return pair_class_to_triplets(
-        datasets.Dataset.from_dict({"a": list(dataset[inputs[0]]), "b": list(dataset[inputs[1]]),
-                                    "label": [int(y) for y in dataset[label]]}),
-        positive_label=1, negative_label=0, seed=seed,
+        datasets.Dataset.from_dict(
+            {"a": list(dataset[inputs[0]]), "b": list(dataset[inputs[1]]), "label": [int(y) for y in dataset[label]]}
+        ),
+        positive_label=1,
+        negative_label=0,
+        seed=seed,
     )
 
 
@@ -103,9 +113,13 @@ def _by_class(data, name: str) -> tuple[list[str], list[int], dict[int, list[int
     for index, y in enumerate(labels):
         members[y].append(index)
     if len(members) < 2:
-        raise ConversionError(f"{name} needs at least two classes to draw negatives from; the data has one ({labels[0]}).")
+        raise ConversionError(
+            f"{name} needs at least two classes to draw negatives from; the data has one ({labels[0]})."
+        )
     if all(len(rows) < 2 for rows in members.values()):
-        raise ConversionError(f"{name} needs a class with at least two sentences to form a positive pair; every class has one.")
+        raise ConversionError(
+            f"{name} needs a class with at least two sentences to form a positive pair; every class has one."
+        )
     return texts, labels, members
 
 
@@ -152,7 +166,11 @@ def sentence_class_to_binary_pairs(data, *, seed: int = 0) -> datasets.Dataset:
     texts, labels, members = _by_class(data, "sentence_class_to_binary_pairs")
     anchors, positives, negatives = _sample_pairs(texts, labels, members, rng(seed), with_negative=True)
     return datasets.Dataset.from_dict(
-        {"sentence1": anchors + anchors, "sentence2": positives + negatives, "label": [1] * len(anchors) + [0] * len(anchors)}
+        {
+            "sentence1": anchors + anchors,
+            "sentence2": positives + negatives,
+            "label": [1] * len(anchors) + [0] * len(anchors),
+        }
     )
 
 
@@ -173,14 +191,19 @@ def scored_pairs_to_binary_pairs(
     """
     _check_thresholds(negative_threshold, positive_threshold)
     dataset, inputs, label = require_format(data, "pair-score", "scored_pairs_to_binary_pairs")
-    rows = [(a, b, 1 if s >= positive_threshold else 0) for a, b, s in _rows(dataset, inputs[:2] + [label])
-            if s >= positive_threshold or s <= negative_threshold]
+    rows = [
+        (a, b, 1 if s >= positive_threshold else 0)
+        for a, b, s in _rows(dataset, inputs[:2] + [label])
+        if s >= positive_threshold or s <= negative_threshold
+    ]
     if not rows or len({y for *_, y in rows}) < 2:
         raise ConversionError(
             f"With thresholds {negative_threshold} / {positive_threshold} the scores "
             f"({min(dataset[label]):g}..{max(dataset[label]):g}) do not give both positives and negatives."
         )
-    return datasets.Dataset.from_dict({"sentence1": [r[0] for r in rows], "sentence2": [r[1] for r in rows], "label": [r[2] for r in rows]})
+    return datasets.Dataset.from_dict(
+        {"sentence1": [r[0] for r in rows], "sentence2": [r[1] for r in rows], "label": [r[2] for r in rows]}
+    )
 
 
 @converter("pair-score", "pair")

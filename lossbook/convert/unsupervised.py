@@ -31,7 +31,9 @@ def add_deletion_noise(data, *, del_ratio: float = 0.6, seed: int = 0) -> datase
     dataset, inputs, _ = require_format(data, "sentences", "add_deletion_noise")
     random = rng(seed)
     originals = list(dataset[inputs[0]])
-    return datasets.Dataset.from_dict({"damaged": [delete_words(text, del_ratio, random) for text in originals], "original": originals})
+    return datasets.Dataset.from_dict(
+        {"damaged": [delete_words(text, del_ratio, random) for text in originals], "original": originals}
+    )
 
 
 @converter("sentences", "anchor-anchor")

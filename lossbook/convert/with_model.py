@@ -18,8 +18,11 @@ __all__ = ["add_teacher_embeddings", "add_teacher_margins", "add_teacher_scores"
 def _encode(model, texts: list[str], batch_size: int, where: str) -> torch.Tensor:
     model_with_encode(model, where)  # a model *name* is a str, and a str has an .encode() too
     whole_number(batch_size, "batch_size", fix="Texts per forward pass of the model, e.g. 32.")
-    embeddings = model.encode(texts, batch_size=batch_size, convert_to_tensor=True) if _is_sentence_transformer(model) \
+    embeddings = (
+        model.encode(texts, batch_size=batch_size, convert_to_tensor=True)
+        if _is_sentence_transformer(model)
         else model.encode(texts, batch_size=batch_size)
+    )
     return torch.as_tensor(embeddings).float().cpu()
 
 
@@ -31,19 +34,25 @@ def _normalized(embeddings: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.normalize(embeddings, dim=-1)
 
 
-def _mine(data, model, *, num_negatives: int, range_min: int, range_max: int, margin: float | None,
-          batch_size: int, name: str):
+def _mine(
+    data, model, *, num_negatives: int, range_min: int, range_max: int, margin: float | None, batch_size: int, name: str
+):
     dataset, inputs, _ = require_format(data, "pair", name)
     for value, argument in ((num_negatives, "num_negatives"), (range_min, "range_min"), (range_max, "range_max")):
         whole_number(value, argument, minimum=0)
     if margin is not None:
         number(margin, "margin", fix="How much less similar than the positive a negative must be, e.g. 0.1, or None.")
     if num_negatives < 1 or range_min < 0 or range_max <= range_min:
-        raise ConversionError(f"{name}: need num_negatives >= 1 and 0 <= range_min < range_max, got {num_negatives}, {range_min}, {range_max}.")
+        raise ConversionError(
+            f"{name}: need num_negatives >= 1 and 0 <= range_min < range_max, "
+            f"got {num_negatives}, {range_min}, {range_max}."
+        )
     anchors, positives = list(dataset[inputs[0]]), list(dataset[inputs[1]])
     corpus = list(dict.fromkeys(positives))
     if len(corpus) <= num_negatives:
-        raise ConversionError(f"{name}: the {len(corpus)} distinct positives are too few to draw {num_negatives} negative(s) per anchor.")
+        raise ConversionError(
+            f"{name}: the {len(corpus)} distinct positives are too few to draw {num_negatives} negative(s) per anchor."
+        )
     anchor_embeddings = _normalized(_encode(model, anchors, batch_size, name))
     corpus_embeddings = _normalized(_encode(model, corpus, batch_size, name))
     positive_embeddings = _normalized(_encode(model, positives, batch_size, name))
@@ -60,13 +69,23 @@ def _mine(data, model, *, num_negatives: int, range_min: int, range_max: int, ma
         if len(candidates) >= num_negatives:
             rows.append((anchor, positive, [corpus[j] for j in candidates[:num_negatives]]))
     if not rows:
-        raise ConversionError(f"{name}: no anchor kept {num_negatives} negative(s) within the rank range and margin; widen them.")
+        raise ConversionError(
+            f"{name}: no anchor kept {num_negatives} negative(s) within the rank range and margin; widen them."
+        )
     return rows
 
 
 @converter("pair", "triplet", needs_model=True)
-def mine_hard_negatives(data, model, *, num_negatives: int = 1, range_min: int = 0, range_max: int = 50,
-                        margin: float | None = None, batch_size: int = 32) -> datasets.Dataset:
+def mine_hard_negatives(
+    data,
+    model,
+    *,
+    num_negatives: int = 1,
+    range_min: int = 0,
+    range_max: int = 50,
+    margin: float | None = None,
+    batch_size: int = 32,
+) -> datasets.Dataset:
     """(anchor, positive) pairs -> (anchor, positive, negative_1..n) by hard-negative mining with ``model``.
 
     The candidates are all distinct positives of the data set, ranked by cosine similarity to the
@@ -76,8 +95,16 @@ def mine_hard_negatives(data, model, *, num_negatives: int = 1, range_min: int =
     Anchors without ``num_negatives`` such candidates are dropped. With ``num_negatives=1`` the
     result is triplets; with more, n-tuples (``negative_1``, ``negative_2``, ...).
     """
-    rows = _mine(data, model, num_negatives=num_negatives, range_min=range_min, range_max=range_max,
-                 margin=margin, batch_size=batch_size, name="mine_hard_negatives")
+    rows = _mine(
+        data,
+        model,
+        num_negatives=num_negatives,
+        range_min=range_min,
+        range_max=range_max,
+        margin=margin,
+        batch_size=batch_size,
+        name="mine_hard_negatives",
+    )
     columns = {"anchor": [r[0] for r in rows], "positive": [r[1] for r in rows]}
     if num_negatives == 1:
         columns["negative"] = [r[2][0] for r in rows]
@@ -93,7 +120,10 @@ def _register_ntuple_miner():
     def mine_hard_negative_tuples(data, model, *, num_negatives: int = 3, **options) -> datasets.Dataset:
         """(anchor, positive) pairs -> (anchor, positive, negative_1..n) tuples: mine_hard_negatives with n >= 2."""
         if num_negatives < 2:
-            raise ConversionError("mine_hard_negative_tuples makes n-tuples: num_negatives must be >= 2 (use mine_hard_negatives for triplets).")
+            raise ConversionError(
+                "mine_hard_negative_tuples makes n-tuples: num_negatives must be >= 2 "
+                "(use mine_hard_negatives for triplets)."
+            )
         return mine_hard_negatives(data, model, num_negatives=num_negatives, **options)
 
     return mine_hard_negative_tuples
@@ -115,7 +145,9 @@ def add_teacher_embeddings(data, teacher, *, batch_size: int = 32) -> datasets.D
     if len(dataset) == 0:
         raise ConversionError("add_teacher_embeddings got an empty data set.")
     if label_column_of(dataset.column_names):
-        raise ConversionError(f"add_teacher_embeddings: the data already has a label column ({dataset.column_names}); drop it first.")
+        raise ConversionError(
+            f"add_teacher_embeddings: the data already has a label column ({dataset.column_names}); drop it first."
+        )
     first = dataset.column_names[0]
     embeddings = _encode(teacher, list(dataset[first]), batch_size, "add_teacher_embeddings")
     return dataset.add_column("label", embeddings.tolist())
@@ -139,7 +171,9 @@ def add_teacher_margins(data, teacher, *, batch_size: int = 32) -> datasets.Data
     dataset = as_dataset(data)
     detection = detect_format(dataset)
     if detection.format.key not in ("triplet", "n-tuple"):
-        raise ConversionError(f"add_teacher_margins reads triplets or n-tuples, but the data is '{detection.format.title}'.")
+        raise ConversionError(
+            f"add_teacher_margins reads triplets or n-tuples, but the data is '{detection.format.title}'."
+        )
     scores = _teacher_scores(dataset, detection.input_columns, teacher, batch_size, "add_teacher_margins")
     margins = scores[:, :1] - scores[:, 1:]
     label = margins[:, 0].tolist() if margins.shape[1] == 1 else margins.tolist()
@@ -148,12 +182,14 @@ def add_teacher_margins(data, teacher, *, batch_size: int = 32) -> datasets.Data
 
 @converter("n-tuple", "n-tuple-teacher-scores", needs_model=True)
 def add_teacher_scores(data, teacher, *, batch_size: int = 32) -> datasets.Dataset:
-    """(query, positive, negative_1..n) -> + ``label`` = the teacher's score for each candidate, for DistillKLDivLoss."""
+    """(query, positive, negative_1..n) -> + ``label`` = the teacher's score of each candidate, for DistillKLDivLoss."""
     from lossbook.detect import as_dataset, detect_format
 
     dataset = as_dataset(data)
     detection = detect_format(dataset)
     if detection.format.key not in ("triplet", "n-tuple"):
-        raise ConversionError(f"add_teacher_scores reads triplets or n-tuples, but the data is '{detection.format.title}'.")
+        raise ConversionError(
+            f"add_teacher_scores reads triplets or n-tuples, but the data is '{detection.format.title}'."
+        )
     scores = _teacher_scores(dataset, detection.input_columns, teacher, batch_size, "add_teacher_scores")
     return dataset.add_column("label", scores.tolist())

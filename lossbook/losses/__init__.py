@@ -8,6 +8,7 @@ The order below is the order of the loss table: in-batch ranking, scored pairs, 
 triplets, unsupervised, distillation, regularisation, modifiers.
 """
 
+from lossbook.losses.adaptive_layer import AdaptiveLayerLoss, Matryoshka2dLoss
 from lossbook.losses.base import EmbeddingLoss, LossInputError, UnsupportedModelError
 from lossbook.losses.batch_triplets import (
     BatchAllTripletLoss,
@@ -16,9 +17,11 @@ from lossbook.losses.batch_triplets import (
     BatchHardTripletLossDistanceFunction,
     BatchSemiHardTripletLoss,
 )
-from lossbook.losses.adaptive_layer import AdaptiveLayerLoss, Matryoshka2dLoss
 from lossbook.losses.cached import CachedEmbeddingLoss
-from lossbook.losses.cached_ranking import CachedMultipleNegativesRankingLoss, CachedMultipleNegativesSymmetricRankingLoss
+from lossbook.losses.cached_ranking import (
+    CachedMultipleNegativesRankingLoss,
+    CachedMultipleNegativesSymmetricRankingLoss,
+)
 from lossbook.losses.denoising import DenoisingAutoEncoderLoss
 from lossbook.losses.distillation import EmbedDistillLoss, MSELoss
 from lossbook.losses.distillation_scores import DistillKLDivLoss, MarginMSELoss

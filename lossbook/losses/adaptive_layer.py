@@ -19,7 +19,13 @@ from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
 from lossbook.losses.base import EmbeddingLoss, UnsupportedModelError
-from lossbook.losses.modifiers import MatryoshkaLoss, as_scalar, replaced_forward, uses_gradient_cache, works_on_embeddings
+from lossbook.losses.modifiers import (
+    MatryoshkaLoss,
+    as_scalar,
+    replaced_forward,
+    uses_gradient_cache,
+    works_on_embeddings,
+)
 
 __all__ = ["AdaptiveLayerLoss", "Matryoshka2dLoss"]
 
@@ -216,7 +222,9 @@ class AdaptiveLayerLoss(EmbeddingLoss):
     ) -> None:
         super().__init__(model)
         if not callable(layer_weighting) and layer_weighting not in ("uniform", "log", "linear"):
-            raise ValueError(f'layer_weighting must be "uniform", "log", "linear" or a callable, got {layer_weighting!r}.')
+            raise ValueError(
+                f'layer_weighting must be "uniform", "log", "linear" or a callable, got {layer_weighting!r}.'
+            )
         if kl_temperature < 0:
             raise ValueError(f"kl_temperature must be >= 0 (0 switches the KL term off), got {kl_temperature}.")
         self.loss = loss
@@ -269,7 +277,11 @@ class AdaptiveLayerLoss(EmbeddingLoss):
         return self._forward_through_model(sentence_features, labels)
 
     def _combine(
-        self, final_value: Tensor, final: Tensor, layer_terms: Iterable[tuple[int, Callable[[], tuple[Tensor, Tensor]]]], n: int
+        self,
+        final_value: Tensor,
+        final: Tensor,
+        layer_terms: Iterable[tuple[int, Callable[[], tuple[Tensor, Tensor]]]],
+        n: int,
     ) -> Tensor:
         """Add the prior layers' loss and KL terms to the last layer's loss (the formula above).
 
@@ -321,8 +333,11 @@ class AdaptiveLayerLoss(EmbeddingLoss):
         )
 
     def get_config_dict(self) -> dict[str, Any]:
-        weighting = self.layer_weighting if isinstance(self.layer_weighting, str) else getattr(
-            self.layer_weighting, "__name__", "custom")
+        weighting = (
+            self.layer_weighting
+            if isinstance(self.layer_weighting, str)
+            else getattr(self.layer_weighting, "__name__", "custom")
+        )
         return {
             "loss": type(self.loss).__name__,
             "n_layers_per_step": self.n_layers_per_step,
@@ -386,11 +401,17 @@ class Matryoshka2dLoss(AdaptiveLayerLoss):
         kl_temperature: float = 0.3,
         layer_weighting: Literal["uniform", "log", "linear"] | Callable[[int], float] = "uniform",
     ) -> None:
-        matryoshka = MatryoshkaLoss(model, loss, matryoshka_dims, matryoshka_weights=matryoshka_weights,
-                                    n_dims_per_step=n_dims_per_step)
+        matryoshka = MatryoshkaLoss(
+            model, loss, matryoshka_dims, matryoshka_weights=matryoshka_weights, n_dims_per_step=n_dims_per_step
+        )
         super().__init__(
-            model, matryoshka, n_layers_per_step=n_layers_per_step, last_layer_weight=last_layer_weight,
-            prior_layers_weight=prior_layers_weight, kl_div_weight=kl_div_weight, kl_temperature=kl_temperature,
+            model,
+            matryoshka,
+            n_layers_per_step=n_layers_per_step,
+            last_layer_weight=last_layer_weight,
+            prior_layers_weight=prior_layers_weight,
+            kl_div_weight=kl_div_weight,
+            kl_temperature=kl_temperature,
             layer_weighting=layer_weighting,
         )
 

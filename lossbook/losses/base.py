@@ -22,8 +22,14 @@ from torch import Tensor, nn
 
 from lossbook.formats import Format
 
-__all__ = ["EmbeddingLoss", "LossInputError", "UnsupportedModelError", "check_batch_size", "check_column_count",
-           "check_labels_present"]
+__all__ = [
+    "EmbeddingLoss",
+    "LossInputError",
+    "UnsupportedModelError",
+    "check_batch_size",
+    "check_column_count",
+    "check_labels_present",
+]
 
 
 class LossInputError(ValueError):
@@ -86,7 +92,9 @@ def check_column_count(
     n = len(embeddings)
     if n >= minimum and (maximum is None or n <= maximum):
         return
-    expected = f"{minimum}" if maximum == minimum else f"{minimum} or more" if maximum is None else f"{minimum} to {maximum}"
+    expected = (
+        f"{minimum}" if maximum == minimum else f"{minimum} or more" if maximum is None else f"{minimum} to {maximum}"
+    )
     formats = getattr(loss, "formats", ())
     message = f"{type(loss).__name__} expects {expected} input column(s)"
     if formats:

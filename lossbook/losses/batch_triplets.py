@@ -97,8 +97,9 @@ class _BatchTripletLoss(EmbeddingLoss):
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         check_column_count(self, embeddings, minimum=1, maximum=1, hint=_CLASS_HINT)
         embeddings = embeddings[0]
-        labels = check_class_labels(self, labels, embeddings.shape[0], expected="'single sentences + class'",
-                                    hint=_CLASS_HINT).to(embeddings.device)
+        labels = check_class_labels(
+            self, labels, embeddings.shape[0], expected="'single sentences + class'", hint=_CLASS_HINT
+        ).to(embeddings.device)
         if labels.unique().numel() < 2:
             self._warn_single_class()
             # No triplet exists: 0, but still attached to the graph so that backward() runs.
@@ -121,7 +122,10 @@ class _BatchTripletLoss(EmbeddingLoss):
         )
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"distance_metric": getattr(self.distance_metric, "__name__", repr(self.distance_metric)), "margin": self.triplet_margin}
+        return {
+            "distance_metric": getattr(self.distance_metric, "__name__", repr(self.distance_metric)),
+            "margin": self.triplet_margin,
+        }
 
     @property
     def citation(self) -> str:
@@ -137,10 +141,9 @@ def _hardest_pairs(distances: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
     return hardest_positive, hardest_negative
 
 
-
-
 class BatchAllTripletLoss(_BatchTripletLoss):
-    r"""Average the triplet loss over every valid (anchor, positive, negative) triplet of the batch that still costs something.
+    r"""Average the triplet loss over every valid (anchor, positive, negative) triplet of the batch that still
+    costs something.
 
     With :math:`D` = ``distance_metric`` (a matrix), :math:`m` = ``margin`` and the valid triplets
     :math:`T = \{(a, p, n): a \ne p,\ y_a = y_p,\ y_n \ne y_a\}`:
@@ -359,7 +362,8 @@ class BatchSemiHardTripletLoss(_BatchTripletLoss):
 
         The reference's docstrings say ``distance_metric`` comes from ``SiameseDistanceMetric``; the code
         (and this class) needs a distance *matrix* function such as ``BatchHardTripletLossDistanceFunction``'s.
-        A batch with a single class returns 0 here; sentence-transformers returns the mean same-class distance plus the margin, with a gradient that pulls the class together.
+        A batch with a single class returns 0 here; sentence-transformers returns the mean same-class distance
+        plus the margin, with a gradient that pulls the class together.
         The reference's "semi-hard" definition reads ``distance(anchor, positive) < distance(anchor, negative)
         + margin``; the condition meant (and coded) is ``D_ap < D_an < D_ap + margin``.
 
@@ -395,7 +399,9 @@ class BatchSemiHardTripletLoss(_BatchTripletLoss):
         # Each anchor's negative distances in ascending order; its own class sorts last as +inf.
         sorted_negatives = distances.masked_fill(same_class, torch.inf).sort(dim=1, stable=True).values
         # For every (a, p): the position of the first negative strictly farther than D_ap.
-        position = torch.searchsorted(sorted_negatives.detach().contiguous(), distances.detach().contiguous(), right=True)
+        position = torch.searchsorted(
+            sorted_negatives.detach().contiguous(), distances.detach().contiguous(), right=True
+        )
         nearest_farther = sorted_negatives.gather(1, position.clamp(max=len(labels) - 1))
         farthest = distances.masked_fill(same_class, -torch.inf).max(dim=1, keepdim=True).values
         semi_hard = torch.where(torch.isfinite(nearest_farther), nearest_farther, farthest)

@@ -55,8 +55,13 @@ from tqdm.auto import tqdm
 
 from lossbook.losses.base import EmbeddingLoss, LossInputError, UnsupportedModelError
 
-__all__ = ["CachedEmbeddingLoss", "RandomStateSnapshot", "has_static_embedding_input", "minibatch_ranges",
-           "slice_features"]
+__all__ = [
+    "CachedEmbeddingLoss",
+    "RandomStateSnapshot",
+    "has_static_embedding_input",
+    "minibatch_ranges",
+    "slice_features",
+]
 
 LossOnEmbeddings = Callable[[list[Tensor], "Tensor | None"], Tensor]
 
@@ -176,7 +181,8 @@ def take_rows(features: dict[str, Any], order: Tensor | None) -> dict[str, Any]:
         return features
     batch_size = batch_size_of(features)
     return {
-        key: value[order.to(value.device)] if isinstance(value, Tensor) and value.dim() > 0 and value.shape[0] == batch_size
+        key: value[order.to(value.device)]
+        if isinstance(value, Tensor) and value.dim() > 0 and value.shape[0] == batch_size
         else value
         for key, value in features.items()
     }
@@ -247,7 +253,9 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int) or mini_batch_size < 1:
             raise ValueError(f"mini_batch_size must be a positive int, got {mini_batch_size!r}.")
         if mini_batch_num_tokens is not None and (
-            isinstance(mini_batch_num_tokens, bool) or not isinstance(mini_batch_num_tokens, int) or mini_batch_num_tokens < 1
+            isinstance(mini_batch_num_tokens, bool)
+            or not isinstance(mini_batch_num_tokens, int)
+            or mini_batch_num_tokens < 1
         ):
             raise ValueError(f"mini_batch_num_tokens must be a positive int or None, got {mini_batch_num_tokens!r}.")
         self.mini_batch_size = mini_batch_size
@@ -263,9 +271,17 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         return _value_and_backward(self.compute_loss_from_embeddings, embeddings, labels)
 
     # -- the three steps -----------------------------------------------------------------------------
-    def embed_minibatch(self, *, sentence_feature: dict[str, Any], begin: int, end: int, with_grad: bool = False,
-                        copy_random_state: bool = False, random_state: RandomStateSnapshot | None = None,
-                        **_) -> Tensor:
+    def embed_minibatch(
+        self,
+        *,
+        sentence_feature: dict[str, Any],
+        begin: int,
+        end: int,
+        with_grad: bool = False,
+        copy_random_state: bool = False,
+        random_state: RandomStateSnapshot | None = None,
+        **_,
+    ) -> Tensor:
         """Rows ``begin:end`` of one column through the model: their ``(rows, dim)`` sentence embeddings.
 
         Keyword-only, with sentence-transformers' names, so an override written for either library works
@@ -278,8 +294,14 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         return self.model(slice_features(sentence_feature, begin, end))["sentence_embedding"]
 
     def _embed_rows(self, features: dict[str, Any], begin: int, end: int, *, with_grad: bool) -> Tensor:
-        result = self.embed_minibatch(sentence_feature=features, begin=begin, end=end, with_grad=with_grad,
-                                      copy_random_state=False, random_state=None)
+        result = self.embed_minibatch(
+            sentence_feature=features,
+            begin=begin,
+            end=end,
+            with_grad=with_grad,
+            copy_random_state=False,
+            random_state=None,
+        )
         return result[0] if isinstance(result, tuple) else result
 
     def put_rows_back(self, orders: list[Tensor | None]) -> None:
@@ -293,7 +315,9 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         embeddings, random_states = [], []
         for features, column_ranges in zip(sentence_features, ranges):
             pieces, states = [], []
-            for begin, end in tqdm(column_ranges, desc="Embed mini-batches", disable=not self.show_progress_bar, leave=False):
+            for begin, end in tqdm(
+                column_ranges, desc="Embed mini-batches", disable=not self.show_progress_bar, leave=False
+            ):
                 states.append(RandomStateSnapshot(cuda_devices) if record_random_state else None)
                 with torch.no_grad():
                     pieces.append(self._embed_rows(features, begin, end, with_grad=False))
@@ -338,7 +362,9 @@ class CachedEmbeddingLoss(EmbeddingLoss):
                 "got no gradient. Remove the unused column(s) from the data set."
             )
 
-        sorted_grads = [grad if order is None else grad[order.to(grad.device)] for grad, order in zip(cached_grads, orders)]
+        sorted_grads = [
+            grad if order is None else grad[order.to(grad.device)] for grad, order in zip(cached_grads, orders)
+        ]
 
         def replay(grad_output: Tensor) -> None:
             self._replay(sentence_features, ranges, random_states, sorted_grads, grad_output)

@@ -11,8 +11,8 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from lossbook.formats import FORMATS
-from lossbook.losses.cached import CachedEmbeddingLoss
 from lossbook.losses.base import check_column_count
+from lossbook.losses.cached import CachedEmbeddingLoss
 from lossbook.losses.ranking import PAIRS_HINT, RankingMaths, check_in_batch_columns
 from lossbook.losses.similarity import cos_sim
 
@@ -127,7 +127,10 @@ class CachedMultipleNegativesRankingLoss(RankingMaths, CachedEmbeddingLoss):
             "similarity_fct": config["similarity_fct"],
             "mini_batch_size": self.mini_batch_size,
             "mini_batch_num_tokens": self.mini_batch_num_tokens,
-            **{k: config[k] for k in ("gather_across_devices", "directions", "partition_mode", "hardness_mode", "hardness_strength")},
+            **{
+                k: config[k]
+                for k in ("gather_across_devices", "directions", "partition_mode", "hardness_mode", "hardness_strength")
+            },
         }
 
     @property

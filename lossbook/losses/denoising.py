@@ -157,7 +157,8 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
 
     Example:
         >>> loss = DenoisingAutoEncoderLoss(model)
-        >>> loss([model.tokenize(["man playing guitar."]), model.tokenize(["A man is playing a guitar."])])  # doctest: +SKIP
+        >>> loss([model.tokenize(["man playing guitar."]),
+        ...       model.tokenize(["A man is playing a guitar."])])  # doctest: +SKIP
 
     Reference:
         Wang, Reimers & Gurevych, "TSDAE: Using Transformer-based Sequential Denoising Auto-Encoder for
@@ -213,8 +214,9 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
 
     def retokenize(self, features: dict[str, Tensor]) -> dict[str, Tensor]:
         """Re-tokenize the original sentences with the decoder's tokenizer (untied decoders only)."""
-        texts = self.tokenizer_encoder.batch_decode(features["input_ids"], skip_special_tokens=True,
-                                                    clean_up_tokenization_spaces=True)
+        texts = self.tokenizer_encoder.batch_decode(
+            features["input_ids"], skip_special_tokens=True, clean_up_tokenization_spaces=True
+        )
         tokens = self.tokenizer_decoder(texts, padding=True, truncation="longest_first", return_tensors="pt")
         return {key: value.to(features["input_ids"].device) for key, value in tokens.items()}
 
@@ -244,7 +246,9 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
     def reconstruction_loss(self, logits: Tensor, target_ids: Tensor) -> Tensor:
         """Mean token cross-entropy of ``logits`` (B, T, V) against ``target_ids`` (B, T), padding skipped."""
         return nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), target_ids.reshape(-1), ignore_index=self.tokenizer_decoder.pad_token_id
+            logits.reshape(-1, logits.shape[-1]),
+            target_ids.reshape(-1),
+            ignore_index=self.tokenizer_decoder.pad_token_id,
         )
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
@@ -254,13 +258,17 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
         )
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"decoder_name_or_path": self.decoder.config._name_or_path, "need_retokenization": self.need_retokenization}
+        return {
+            "decoder_name_or_path": self.decoder.config._name_or_path,
+            "need_retokenization": self.need_retokenization,
+        }
 
     @property
     def citation(self) -> str:
         return """
 @inproceedings{wang-2021-TSDAE,
-    title = "TSDAE: Using Transformer-based Sequential Denoising Auto-Encoderfor Unsupervised Sentence Embedding Learning",
+    title = "TSDAE: Using Transformer-based Sequential Denoising \
+Auto-Encoderfor Unsupervised Sentence Embedding Learning",
     author = "Wang, Kexin and Reimers, Nils and Gurevych, Iryna",
     booktitle = "Findings of the Association for Computational Linguistics: EMNLP 2021",
     month = nov,

@@ -98,12 +98,12 @@ class EmbedDistillLoss(EmbeddingLoss):
         if isinstance(labels, (list, tuple)):  # already one tensor per column (the reference's own form)
             teachers = [torch.as_tensor(t) for t in labels]
             if len(teachers) != len(embeddings):
-                raise LossInputError(
-                    f"{name} got {len(teachers)} teacher tensors for {len(embeddings)} input columns."
-                )
+                raise LossInputError(f"{name} got {len(teachers)} teacher tensors for {len(embeddings)} input columns.")
         else:
             labels = check_labels_present(
-                self, labels, what="the teacher's embeddings, shape (batch, dim) or (batch, columns, dim)",
+                self,
+                labels,
+                what="the teacher's embeddings, shape (batch, dim) or (batch, columns, dim)",
                 hint=_EMBEDDINGS_HINT,
             )
             batch, columns = embeddings[0].shape[0], len(embeddings)
@@ -126,8 +126,11 @@ class EmbedDistillLoss(EmbeddingLoss):
         student_dim = self.projection_dim if self.projection is not None else embeddings[0].shape[-1]
         for column, (student, teacher) in enumerate(zip(embeddings, teachers)):
             if teacher.shape[0] != student.shape[0] or teacher.shape[-1] != student_dim:
-                fix = f" Pass projection_dim={teacher.shape[-1]} to learn a projection." if (
-                    teacher.shape[0] == student.shape[0]) else ""
+                fix = (
+                    f" Pass projection_dim={teacher.shape[-1]} to learn a projection."
+                    if (teacher.shape[0] == student.shape[0])
+                    else ""
+                )
                 raise LossInputError(
                     f"{name}: column {column} has student embeddings of shape ({student.shape[0]}, {student_dim}) "
                     f"but teacher embeddings of shape {tuple(teacher.shape)}; expected ({student.shape[0]}, "
@@ -187,7 +190,8 @@ class EmbedDistillLoss(EmbeddingLoss):
         return """
 @article{kim2023embeddistill,
     title={EmbedDistill: A Geometric Knowledge Distillation for Information Retrieval},
-    author={Kim, Seungyeon and Rawat, Ankit Singh and Zaheer, Manzil and Jayasumana, Sadeep and Sadhanala, Veeranjaneyulu and Jitkrittum, Wittawat and Menon, Aditya Krishna and Fergus, Rob and Kumar, Sanjiv},
+    author={Kim, Seungyeon and Rawat, Ankit Singh and Zaheer, Manzil and Jayasumana, Sadeep and \
+Sadhanala, Veeranjaneyulu and Jitkrittum, Wittawat and Menon, Aditya Krishna and Fergus, Rob and Kumar, Sanjiv},
     year={2023},
     eprint={2301.12005},
     archivePrefix={arXiv},

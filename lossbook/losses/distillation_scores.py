@@ -147,7 +147,8 @@ class DistillKLDivLoss(EmbeddingLoss):
 
     Example:
         >>> loss = DistillKLDivLoss(model, temperature=2.0)
-        >>> loss([model.tokenize(q), model.tokenize(p), model.tokenize(n)], torch.tensor([[9.1, 2.3]]))  # doctest: +SKIP
+        >>> loss([model.tokenize(q), model.tokenize(p), model.tokenize(n)],
+        ...      torch.tensor([[9.1, 2.3]]))  # doctest: +SKIP
 
     Reference:
         Lin, Yang & Lin, "Distilling Dense Representations for Ranking using Tightly-Coupled Teachers",
@@ -178,16 +179,22 @@ class DistillKLDivLoss(EmbeddingLoss):
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         check_column_count(
-            self, embeddings, minimum=3,
+            self,
+            embeddings,
+            minimum=3,
             hint="A softmax over a single candidate is constant (zero loss, zero gradient): add a negative column.",
         )
         query, candidates = embeddings[0], embeddings[1:]
         batch, n_candidates = query.shape[0], len(candidates)
-        labels = check_labels_present(self, labels, what=f"raw teacher scores, shape ({batch}, {n_candidates})",
-                                      hint=_SCORES_HINT)
+        labels = check_labels_present(
+            self, labels, what=f"raw teacher scores, shape ({batch}, {n_candidates})", hint=_SCORES_HINT
+        )
         if labels.shape != (batch, n_candidates):
-            margins = " (that looks like margins; this loss needs the raw scores)" if labels.shape == (
-                batch, n_candidates - 1) else ""
+            margins = (
+                " (that looks like margins; this loss needs the raw scores)"
+                if labels.shape == (batch, n_candidates - 1)
+                else ""
+            )
             raise LossInputError(
                 f"DistillKLDivLoss expects raw teacher scores of shape ({batch}, {n_candidates}) = [score(q, pos), "
                 f"score(q, neg_1), ...] for {n_candidates} candidate columns, got {tuple(labels.shape)}{margins}. "
@@ -218,7 +225,11 @@ class DistillKLDivLoss(EmbeddingLoss):
             logger.warning(
                 "DistillKLDivLoss: teacher_temperature=%s underflows %d of %d teacher probabilities to exactly 0 "
                 "(widest row spread %.1f); raise teacher_temperature above %.3g.",
-                self.teacher_temperature, collapsed, probabilities.numel(), spread, spread / 100,
+                self.teacher_temperature,
+                collapsed,
+                probabilities.numel(),
+                spread,
+                spread / 100,
             )
 
     def get_config_dict(self) -> dict[str, Any]:

@@ -50,8 +50,17 @@ def _tokenize_with(model: nn.Module, texts: list[str]) -> dict[str, Any]:
 class GuidedMaths:
     """Guide handling and the guided cross-entropy, shared by GISTEmbedLoss and its cached version (a mixin)."""
 
-    def init_guide(self, model, guide, temperature, margin_strategy, margin, contrast_anchors, contrast_positives,
-                   gather_across_devices) -> None:
+    def init_guide(
+        self,
+        model,
+        guide,
+        temperature,
+        margin_strategy,
+        margin,
+        contrast_anchors,
+        contrast_positives,
+        gather_across_devices,
+    ) -> None:
         self.guide = guide
         self.must_retokenize = False
         if model is not None and guide is not None:
@@ -63,10 +72,9 @@ class GuidedMaths:
                     )
             # A guide with another vocabulary (or a shorter window) cannot read the model's token ids:
             # they are decoded back to text and tokenized again for it.
-            self.must_retokenize = (
-                model.tokenizer.get_vocab() != guide.tokenizer.get_vocab()
-                or getattr(guide, "max_seq_length", 0) < getattr(model, "max_seq_length", 0)
-            )
+            self.must_retokenize = model.tokenizer.get_vocab() != guide.tokenizer.get_vocab() or getattr(
+                guide, "max_seq_length", 0
+            ) < getattr(model, "max_seq_length", 0)
         if margin_strategy not in MARGIN_STRATEGIES:
             raise ValueError(f"margin_strategy must be one of {MARGIN_STRATEGIES}, got {margin_strategy!r}.")
         self.temperature = temperature
@@ -88,7 +96,9 @@ class GuidedMaths:
     def embed_guide(self, features: dict[str, Any]) -> Tensor:
         return self.guide(self.guide_features(features))["sentence_embedding"].detach()
 
-    def guided_row_losses(self, embeddings: list[Tensor], guide_embeddings: list[Tensor], begin: int, end: int) -> Tensor:
+    def guided_row_losses(
+        self, embeddings: list[Tensor], guide_embeddings: list[Tensor], begin: int, end: int
+    ) -> Tensor:
         """Cross-entropy of anchors ``begin:end`` (local rows) over their masked logits, one value per row."""
         anchors, candidates = embeddings[0], list(embeddings[1:])
         guide_anchors, guide_candidates = guide_embeddings[0], list(guide_embeddings[1:])
@@ -116,14 +126,20 @@ class GuidedMaths:
 
         blocks = [masked(cos_sim(anchors[begin:end], candidates[0]), guide_ap, protect_positive=True)]
         if self.contrast_anchors:
-            blocks.append(masked(cos_sim(anchors[begin:end], anchors), cos_sim(guide_anchors[begin:end], guide_anchors)))
+            blocks.append(
+                masked(cos_sim(anchors[begin:end], anchors), cos_sim(guide_anchors[begin:end], guide_anchors))
+            )
         if self.contrast_positives:
             own = slice(offset + begin, offset + end)
             blocks.append(
-                masked(cos_sim(candidates[0][own], candidates[0]), cos_sim(guide_candidates[0][own], guide_candidates[0]))
+                masked(
+                    cos_sim(candidates[0][own], candidates[0]), cos_sim(guide_candidates[0][own], guide_candidates[0])
+                )
             )
         for negatives, guide_negatives in zip(candidates[1:], guide_candidates[1:]):
-            blocks.append(masked(cos_sim(anchors[begin:end], negatives), cos_sim(guide_anchors[begin:end], guide_negatives)))
+            blocks.append(
+                masked(cos_sim(anchors[begin:end], negatives), cos_sim(guide_anchors[begin:end], guide_negatives))
+            )
         logits = torch.cat(blocks, dim=1) / self.temperature
         return F.cross_entropy(logits, targets, reduction="none")
 
@@ -234,8 +250,16 @@ class GISTEmbedLoss(GuidedMaths, EmbeddingLoss):
         gather_across_devices: bool = False,
     ) -> None:
         super().__init__(model)
-        self.init_guide(model, guide, temperature, margin_strategy, margin, contrast_anchors, contrast_positives,
-                        gather_across_devices)
+        self.init_guide(
+            model,
+            guide,
+            temperature,
+            margin_strategy,
+            margin,
+            contrast_anchors,
+            contrast_positives,
+            gather_across_devices,
+        )
 
     def embed(self, sentence_features: Iterable[dict[str, Tensor]]) -> list[Tensor]:
         """The model's embeddings of each column; the guide's are kept for ``compute_loss_from_embeddings``."""
@@ -313,8 +337,16 @@ class CachedGISTEmbedLoss(GuidedMaths, CachedEmbeddingLoss):
         gather_across_devices: bool = False,
     ) -> None:
         super().__init__(model, mini_batch_size, mini_batch_num_tokens, show_progress_bar)
-        self.init_guide(model, guide, temperature, margin_strategy, margin, contrast_anchors, contrast_positives,
-                        gather_across_devices)
+        self.init_guide(
+            model,
+            guide,
+            temperature,
+            margin_strategy,
+            margin,
+            contrast_anchors,
+            contrast_positives,
+            gather_across_devices,
+        )
 
     def check_input_columns(self, sentence_features: list[Any]) -> None:
         self.check_columns(sentence_features)
@@ -350,4 +382,6 @@ class CachedGISTEmbedLoss(GuidedMaths, CachedEmbeddingLoss):
         return total
 
     def get_config_dict(self) -> dict[str, Any]:
-        return self.guided_config(mini_batch_size=self.mini_batch_size, mini_batch_num_tokens=self.mini_batch_num_tokens)
+        return self.guided_config(
+            mini_batch_size=self.mini_batch_size, mini_batch_num_tokens=self.mini_batch_num_tokens
+        )

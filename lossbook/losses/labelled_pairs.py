@@ -260,7 +260,10 @@ class OnlineContrastiveLoss(_BinaryPairLoss):
         return hard_positives.pow(2).sum() + F.relu(self.margin - hard_negatives).pow(2).sum()
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"distance_metric": distance_metric_name(self.distance_metric, SiameseDistanceMetric), "margin": self.margin}
+        return {
+            "distance_metric": distance_metric_name(self.distance_metric, SiameseDistanceMetric),
+            "margin": self.margin,
+        }
 
 
 def _renamed_kwargs(**renames: str) -> Callable:
@@ -365,7 +368,9 @@ class SoftmaxLoss(EmbeddingLoss):
                 "concatenation_sent_multiplication to be True."
             )
         self.embedding_dimension = embedding_dimension
-        self.classifier = nn.Linear(num_vectors * embedding_dimension, num_labels, device=getattr(model, "device", None))
+        self.classifier = nn.Linear(
+            num_vectors * embedding_dimension, num_labels, device=getattr(model, "device", None)
+        )
         self.loss_fct = nn.CrossEntropyLoss() if loss_fct is None else loss_fct
 
     def predict(self, sentence_features: Iterable[dict[str, Tensor]]) -> tuple[list[Tensor], Tensor]:
@@ -374,8 +379,13 @@ class SoftmaxLoss(EmbeddingLoss):
         return embeddings, self._logits(embeddings)
 
     def _logits(self, embeddings: list[Tensor]) -> Tensor:
-        check_column_count(self, embeddings, minimum=2, maximum=2,
-                           hint="Use (sentence_A, sentence_B) pairs with a class 'label' column.")
+        check_column_count(
+            self,
+            embeddings,
+            minimum=2,
+            maximum=2,
+            hint="Use (sentence_A, sentence_B) pairs with a class 'label' column.",
+        )
         u, v = embeddings
         if u.shape[-1] != self.embedding_dimension:
             raise LossInputError(
@@ -393,8 +403,10 @@ class SoftmaxLoss(EmbeddingLoss):
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         logits = self._logits(embeddings)
-        hint = ("Use (sentence_A, sentence_B) pairs with a class 'label' column (e.g. NLI: 0, 1, 2); for the logits "
-                "without a loss call loss.predict(sentence_features).")
+        hint = (
+            "Use (sentence_A, sentence_B) pairs with a class 'label' column (e.g. NLI: 0, 1, 2); for the logits "
+            "without a loss call loss.predict(sentence_features)."
+        )
         labels = check_labels_present(self, labels, what="a class id per pair", hint=hint).to(logits.device)
         if not isinstance(self.loss_fct, nn.CrossEntropyLoss):
             # A custom loss defines its own labels; reshape them as the reference does.
@@ -403,12 +415,18 @@ class SoftmaxLoss(EmbeddingLoss):
             return self.loss_fct(logits, labels)
         if labels.is_floating_point() and labels.shape == logits.shape and self.num_labels > 1:
             return self.loss_fct(logits, self._check_probabilities(labels))
-        labels = check_class_labels(self, labels, logits.shape[0], expected="'pair-class'",
-                                    hint="Class probabilities must have shape (batch, num_labels).")
+        labels = check_class_labels(
+            self,
+            labels,
+            logits.shape[0],
+            expected="'pair-class'",
+            hint="Class probabilities must have shape (batch, num_labels).",
+        )
         counted = labels[labels != self.loss_fct.ignore_index]
         if counted.numel() and (counted.min().item() < 0 or counted.max().item() >= self.num_labels):
             raise LossInputError(
-                f"SoftmaxLoss was built with num_labels={self.num_labels}, so class ids must be 0..{self.num_labels - 1}, "
+                f"SoftmaxLoss was built with num_labels={self.num_labels}, "
+                f"so class ids must be 0..{self.num_labels - 1}, "
                 f"but got ids from {counted.min().item()} to {counted.max().item()}. Build it with "
                 f"num_labels={counted.max().item() + 1} or remap the labels."
             )

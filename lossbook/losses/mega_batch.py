@@ -18,10 +18,12 @@ __all__ = ["MegaBatchMarginLoss"]
 
 _PARANMT_CITATION = """
 @inproceedings{wieting-gimpel-2018-paranmt,
-    title = "{P}ara{NMT}-50{M}: Pushing the Limits of Paraphrastic Sentence Embeddings with Millions of Machine Translations",
+    title = "{P}ara{NMT}-50{M}: Pushing the Limits of Paraphrastic Sentence Embeddings \
+with Millions of Machine Translations",
     author = "Wieting, John and Gimpel, Kevin",
     editor = "Gurevych, Iryna and Miyao, Yusuke",
-    booktitle = "Proceedings of the 56th Annual Meeting of the Association for Computational Linguistics (Volume 1: Long Papers)",
+    booktitle = "Proceedings of the 56th Annual Meeting of the Association for Computational \
+Linguistics (Volume 1: Long Papers)",
     month = jul,
     year = "2018",
     address = "Melbourne, Australia",
@@ -90,8 +92,9 @@ class MegaBatchMarginLoss(CachedEmbeddingLoss):
         mini_batch_num_tokens: int | None = None,
         show_progress_bar: bool = False,
     ) -> None:
-        super().__init__(model, mini_batch_size, mini_batch_num_tokens, show_progress_bar,
-                         mini_batched=use_mini_batched_version)
+        super().__init__(
+            model, mini_batch_size, mini_batch_num_tokens, show_progress_bar, mini_batched=use_mini_batched_version
+        )
         self.positive_margin = positive_margin
         self.negative_margin = negative_margin
         self.use_mini_batched_version = use_mini_batched_version
@@ -121,7 +124,9 @@ class MegaBatchMarginLoss(CachedEmbeddingLoss):
         own = torch.zeros_like(scores, dtype=torch.bool)
         own[rows, rows + begin] = True
         hardest_negative = scores.masked_fill(own, -torch.inf).max(dim=1).values
-        return F.relu(self.positive_margin - scores[rows, rows + begin]) + F.relu(hardest_negative - self.negative_margin)
+        return F.relu(self.positive_margin - scores[rows, rows + begin]) + F.relu(
+            hardest_negative - self.negative_margin
+        )
 
     def _check(self, embeddings: list[Tensor]) -> None:
         self.check_input_columns(embeddings)

@@ -73,7 +73,8 @@ def shrink(embeddings: Tensor, dim: int) -> Tensor:
 
 @contextmanager
 def replaced_forward(model: nn.Module, make_replacement):
-    """Within the block, ``model(...)`` calls ``make_replacement(model.forward)``; afterwards the old forward is back."""
+    """Within the block, ``model(...)`` calls ``make_replacement(model.forward)``; afterwards the old forward
+    is back."""
     own = vars(model).get("forward")
     replacement = make_replacement(model.forward)
     model.forward = replacement
@@ -120,7 +121,8 @@ class MatryoshkaLoss(EmbeddingLoss):
     r"""Train every prefix of the embedding to work on its own, so that embeddings can be truncated later.
 
     .. math::
-        L = \sum_{d \in \mathcal{D}} w_d \; L_{\text{inner}}\Big(\big[\,\tfrac{e_c[:d]}{\lVert e_c[:d] \rVert}\,\big]_{c},\ y_d\Big)
+        L = \sum_{d \in \mathcal{D}} w_d \;
+        L_{\text{inner}}\Big(\big[\,\tfrac{e_c[:d]}{\lVert e_c[:d] \rVert}\,\big]_{c},\ y_d\Big)
 
     over the columns' embeddings :math:`e_c`, a **weighted sum** (not a mean) over the dims
     :math:`\mathcal{D}` (all of them, or ``n_dims_per_step`` drawn at random each step). Every prefix is
@@ -208,7 +210,9 @@ class MatryoshkaLoss(EmbeddingLoss):
                 logger.warning(
                     "matryoshka_dims %s do not include the model's full dimension %d, so the untruncated embedding "
                     "is not trained; add %d unless you will always truncate.",
-                    list(matryoshka_dims), self.model_dim, self.model_dim,
+                    list(matryoshka_dims),
+                    self.model_dim,
+                    self.model_dim,
                 )
         if isinstance(loss, EmbeddingLoss) and loss.needs_tokens and not uses_gradient_cache(loss):
             raise TypeError(
@@ -250,7 +254,9 @@ class MatryoshkaLoss(EmbeddingLoss):
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         total = None
         for dim, weight in self.sampled_dims():
-            value = self.loss.compute_loss_from_embeddings([shrink(e, dim) for e in embeddings], self.labels_for_dim(labels, dim))
+            value = self.loss.compute_loss_from_embeddings(
+                [shrink(e, dim) for e in embeddings], self.labels_for_dim(labels, dim)
+            )
             total = weight * as_scalar(value) if total is None else total + weight * as_scalar(value)
         return total
 
@@ -276,7 +282,8 @@ class MatryoshkaLoss(EmbeddingLoss):
         return """
 @misc{kusupati2024matryoshka,
     title={Matryoshka Representation Learning},
-    author={Aditya Kusupati and Gantavya Bhatt and Aniket Rege and Matthew Wallingford and Aditya Sinha and Vivek Ramanujan and William Howard-Snyder and Kaifeng Chen and Sham Kakade and Prateek Jain and Ali Farhadi},
+    author={Aditya Kusupati and Gantavya Bhatt and Aniket Rege and Matthew Wallingford and Aditya Sinha and \
+Vivek Ramanujan and William Howard-Snyder and Kaifeng Chen and Sham Kakade and Prateek Jain and Ali Farhadi},
     year={2024},
     eprint={2205.13147},
     archivePrefix={arXiv},

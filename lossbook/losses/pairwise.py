@@ -36,7 +36,8 @@ def pairwise_dot_score(a: Tensor, b: Tensor) -> Tensor:
 
 
 def pairwise_cos_sim(a: Tensor, b: Tensor) -> Tensor:
-    r"""Cosine similarity of each row pair: :math:`\hat a_i \cdot \hat b_i` with :math:`\hat x = x / \max(\lVert x\rVert, 10^{-12})`."""
+    r"""Cosine similarity of each row pair: :math:`\hat a_i \cdot \hat b_i` with
+    :math:`\hat x = x / \max(\lVert x\rVert, 10^{-12})`."""
     return pairwise_dot_score(F.normalize(_as_float(a), p=2, dim=-1), F.normalize(_as_float(b), p=2, dim=-1))
 
 

@@ -60,7 +60,9 @@ _GTE_CITATION = """
 _JINA_CITATION = """
 @misc{günther2024jinaembeddings28192token,
       title={Jina Embeddings 2: 8192-Token General-Purpose Text Embeddings for Long Documents},
-      author={Michael Günther and Jackmin Ong and Isabelle Mohr and Alaeddine Abdessalem and Tanguy Abel and Mohammad Kalim Akram and Susana Guzman and Georgios Mastrapas and Saba Sturua and Bo Wang and Maximilian Werk and Nan Wang and Han Xiao},
+      author={Michael Günther and Jackmin Ong and Isabelle Mohr and Alaeddine Abdessalem and Tanguy Abel and \
+Mohammad Kalim Akram and Susana Guzman and Georgios Mastrapas and Saba Sturua and Bo Wang and Maximilian Werk and \
+Nan Wang and Han Xiao},
       year={2024},
       eprint={2310.19923},
       archivePrefix={arXiv},
@@ -153,7 +155,9 @@ class RankingMaths:
         q2d = self.similarity_fct(queries[rows], all_docs)
         blocks = {"query_to_doc": q2d * self.scale}
         if "query_to_query" in self.directions:
-            blocks["query_to_query"] = (self.similarity_fct(queries[rows], queries) * self.scale).masked_fill(own, -torch.inf)
+            blocks["query_to_query"] = (self.similarity_fct(queries[rows], queries) * self.scale).masked_fill(
+                own, -torch.inf
+            )
         if "doc_to_query" in self.directions:
             blocks["doc_to_query"] = self.similarity_fct(queries, docs[0][rows]).T * self.scale
         if "doc_to_doc" in self.directions:
@@ -214,8 +218,8 @@ class MultipleNegativesRankingLoss(RankingMaths, EmbeddingLoss):
         e_{ij} = \sigma\, s(p_i, d_j),\ d_j \notin \mathrm{docs}(i) \quad\text{(doc_to_doc)},
 
         L = \frac{1}{B} \sum_{i=1}^{B} \Big( \log \sum_{x \in X_i} e^{x} - a_{ii} \Big)\ \text{(joint)}, \qquad
-        L = \frac{1}{B} \sum_{i=1}^{B} \Big( \frac{1}{|D|} \sum_{\text{block} \in D} \log \sum_{x \in \text{block}_i} e^{x}
-        - a_{ii} \Big)\ \text{(per_direction)},
+        L = \frac{1}{B} \sum_{i=1}^{B} \Big( \frac{1}{|D|} \sum_{\text{block} \in D}
+        \log \sum_{x \in \text{block}_i} e^{x} - a_{ii} \Big)\ \text{(per_direction)},
 
     where :math:`\sigma` = ``scale``, :math:`X_i` = all logits of row :math:`i` in the selected
     directions :math:`D`, :math:`\mathrm{docs}(i)` = :math:`p_i` and :math:`i`'s own negatives,

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, check_column_count, check_labels_present, LossInputError
+from lossbook.losses.base import EmbeddingLoss, LossInputError, check_column_count, check_labels_present
 from lossbook.losses.pairwise import pairwise_angle_sim, pairwise_cos_sim
 from lossbook.losses.similarity import similarity_name
 
@@ -110,7 +110,10 @@ class CosineSimilarityLoss(EmbeddingLoss):
             )
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"loss_fct": _fullname(self.loss_fct), "cos_score_transformation": _fullname(self.cos_score_transformation)}
+        return {
+            "loss_fct": _fullname(self.loss_fct),
+            "cos_score_transformation": _fullname(self.cos_score_transformation),
+        }
 
 
 class CoSENTLoss(EmbeddingLoss):
@@ -169,14 +172,22 @@ class CoSENTLoss(EmbeddingLoss):
     formats = (FORMATS["pair-score"],)
     commonly_used = (FORMATS["pair-score"],)
 
-    def __init__(self, model: nn.Module, scale: float = 20.0, similarity_fct: Callable[[Tensor, Tensor], Tensor] = pairwise_cos_sim) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        scale: float = 20.0,
+        similarity_fct: Callable[[Tensor, Tensor], Tensor] = pairwise_cos_sim,
+    ) -> None:
         super().__init__(model)
         self.scale = scale
         self.similarity_fct = similarity_fct
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         check_column_count(
-            self, embeddings, minimum=2, maximum=2,
+            self,
+            embeddings,
+            minimum=2,
+            maximum=2,
             hint="For (anchor, positive, negative) tuples use AnglELoss, or convert them with "
             "lossbook.convert.triplets_to_scored_pairs.",
         )
@@ -216,7 +227,8 @@ class CoSENTLoss(EmbeddingLoss):
     def citation(self) -> str:
         return """
 @article{10531646,
-    author={Huang, Xiang and Peng, Hao and Zou, Dongcheng and Liu, Zhiwei and Li, Jianxin and Liu, Kay and Wu, Jia and Su, Jianlin and Yu, Philip S.},
+    author={Huang, Xiang and Peng, Hao and Zou, Dongcheng and Liu, Zhiwei and Li, Jianxin and Liu, Kay and \
+Wu, Jia and Su, Jianlin and Yu, Philip S.},
     journal={IEEE/ACM Transactions on Audio, Speech, and Language Processing},
     title={CoSENT: Consistent Sentence Embedding via Similarity Ranking},
     year={2024},
@@ -287,8 +299,11 @@ class AnglELoss(CoSENTLoss):
         check_column_count(self, embeddings, minimum=2)
         if len(embeddings) == 2:
             labels = check_labels_present(
-                self, labels, what="a float similarity score per pair",
-                hint="Unlabeled data works as (anchor, positive, negative...) tuples of 3 or more columns. " + _SCORE_HINT,
+                self,
+                labels,
+                what="a float similarity score per pair",
+                hint="Unlabeled data works as (anchor, positive, negative...) tuples of 3 or more columns. "
+                + _SCORE_HINT,
             )
             return self._ranking_loss(embeddings[0], embeddings[1], labels)
 

@@ -119,16 +119,24 @@ class TripletLoss(EmbeddingLoss):
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> Tensor:
         check_column_count(
-            self, embeddings, minimum=3, maximum=3,
+            self,
+            embeddings,
+            minimum=3,
+            maximum=3,
             hint="Build triplets from pairs with lossbook.convert.mine_hard_negatives or "
             "lossbook.convert.pair_class_to_triplets / sentence_class_to_triplets.",
         )
         anchor, positive, negative = embeddings
-        losses = F.relu(self.distance_metric(anchor, positive) - self.distance_metric(anchor, negative) + self.triplet_margin)
+        losses = F.relu(
+            self.distance_metric(anchor, positive) - self.distance_metric(anchor, negative) + self.triplet_margin
+        )
         return losses.mean()
 
     def get_config_dict(self) -> dict[str, Any]:
-        return {"distance_metric": distance_metric_name(self.distance_metric, TripletDistanceMetric), "triplet_margin": self.triplet_margin}
+        return {
+            "distance_metric": distance_metric_name(self.distance_metric, TripletDistanceMetric),
+            "triplet_margin": self.triplet_margin,
+        }
 
     @property
     def citation(self) -> str:

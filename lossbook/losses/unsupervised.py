@@ -24,7 +24,8 @@ __all__ = ["ContrastiveTensionLoss", "ContrastiveTensionLossInBatchNegatives", "
 _CITATION = """
 @inproceedings{carlsson2021semantic,
     title={Semantic Re-tuning with Contrastive Tension},
-    author={Fredrik Carlsson and Amaru Cuba Gyllensten and Evangelia Gogoulou and Erik Ylip{\"a}{\"a} Hellqvist and Magnus Sahlgren},
+    author={Fredrik Carlsson and Amaru Cuba Gyllensten and Evangelia Gogoulou and \
+Erik Ylip{\"a}{\"a} Hellqvist and Magnus Sahlgren},
     booktitle={International Conference on Learning Representations},
     year={2021},
     url={https://openreview.net/forum?id=Ov_sMNau-PF}
@@ -186,7 +187,8 @@ class ContrastiveTensionLossInBatchNegatives(EmbeddingLoss):
     """
 
     formats = (FORMATS["sentences"],)
-    # The seed table lists the in-batch variant for unlabelled data; after correcting its swap, that is single sentences.
+    # The seed table lists the in-batch variant for unlabelled data; after correcting its swap, that is single
+    # sentences.
     commonly_used = (FORMATS["sentences"],)
     needs_tokens = True
 
@@ -216,8 +218,13 @@ class ContrastiveTensionLossInBatchNegatives(EmbeddingLoss):
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> Tensor:
         """``embeddings = [model1(texts), model(texts)]``; labels are ignored."""
-        check_column_count(self, embeddings, minimum=2, maximum=2,
-                           hint="Pass [model1(texts), model(texts)], the same texts through both encoders.")
+        check_column_count(
+            self,
+            embeddings,
+            minimum=2,
+            maximum=2,
+            hint="Pass [model1(texts), model(texts)], the same texts through both encoders.",
+        )
         check_batch_size(self, embeddings, minimum=2, why="the other texts of the batch are the negatives")
         scores = self.similarity_fct(embeddings[0], embeddings[1]) * self.logit_scale.exp()
         targets = torch.arange(scores.shape[0], device=scores.device)

@@ -15,6 +15,13 @@ from lossbook.plots.embeddings import before_after_projection, embedding_project
 from lossbook.plots.training import loss_comparison_bars, loss_curves
 
 __all__ = [
-    "before_after_projection", "dims_layers_heatmap", "embedding_projection", "layer_curves",
-    "loss_comparison_bars", "loss_curves", "matryoshka_curves", "pca_2d", "similarity_matrix",
+    "before_after_projection",
+    "dims_layers_heatmap",
+    "embedding_projection",
+    "layer_curves",
+    "loss_comparison_bars",
+    "loss_curves",
+    "matryoshka_curves",
+    "pca_2d",
+    "similarity_matrix",
 ]

@@ -41,8 +41,10 @@ def _embeddings(obj, texts=None, dim=None) -> np.ndarray:
     ``dim`` keeps the first ``dim`` components and re-normalises, as ``EmbeddingModel.encode(dim=)`` does.
     """
     if isinstance(obj, (str, bytes)):  # a model *name*: a str has an .encode() too, which would fail obscurely
-        raise TypeError(f"Expected a loaded model or (N, dim) embeddings, got the string {obj!r}; load the model "
-                        f"first: model = lossbook.load_model({obj!r}).")
+        raise TypeError(
+            f"Expected a loaded model or (N, dim) embeddings, got the string {obj!r}; load the model "
+            f"first: model = lossbook.load_model({obj!r})."
+        )
     if hasattr(obj, "encode"):
         if texts is None:
             raise ValueError("Give the texts to encode with the model (or pass embeddings instead of a model).")
@@ -62,4 +64,6 @@ def _annotate_cells(ax, image, values: np.ndarray, fmt: str, fontsize: int) -> N
             ax.text(j, i, "n/a", ha="center", va="center", fontsize=fontsize, color="grey")
             continue
         light = np.dot(image.cmap(image.norm(value))[:3], (0.299, 0.587, 0.114)) > 0.5
-        ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=fontsize, color="black" if light else "white")
+        ax.text(
+            j, i, fmt.format(value), ha="center", va="center", fontsize=fontsize, color="black" if light else "white"
+        )

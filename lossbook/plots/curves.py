@@ -23,7 +23,9 @@ def _grid_parts(obj, metric=None):
     values = obj.values_of(metric) if metric is not None and hasattr(obj, "values_of") else get("values")
     values, dims, layers = np.atleast_2d(_array(values)), list(get("dims")), list(get("layers"))
     if values.shape != (len(layers), len(dims)):
-        raise ValueError(f"Grid values have shape {values.shape}; expected (layers, dims) = ({len(layers)}, {len(dims)}).")
+        raise ValueError(
+            f"Grid values have shape {values.shape}; expected (layers, dims) = ({len(layers)}, {len(dims)})."
+        )
     return dims, layers, values, metric or get("metric") or "score"
 
 
@@ -51,7 +53,9 @@ def _curves(results, over: str, pick):
     return curves, metric or "score"
 
 
-def matryoshka_curves(results, *, ax=None, metric: str | None = None, layer: int | None = None, title: str | None = None):
+def matryoshka_curves(
+    results, *, ax=None, metric: str | None = None, layer: int | None = None, title: str | None = None
+):
     """Metric against embedding dimension (log2 axis, ticks at the evaluated dims), one curve per model.
 
     ``results``: a ``Grid`` (its last layer, or ``layer=``), ``{dim: value}``, ``(dims, values)``, or
@@ -62,7 +66,9 @@ def matryoshka_curves(results, *, ax=None, metric: str | None = None, layer: int
     fig, ax = _axes(ax)
     for i, (name, dims, ys) in enumerate(curves):
         order = np.argsort(dims)
-        ax.plot(np.asarray(dims, dtype=float)[order], ys[order], marker="o", color=f"C{i % 10}", linewidth=2, label=name)
+        ax.plot(
+            np.asarray(dims, dtype=float)[order], ys[order], marker="o", color=f"C{i % 10}", linewidth=2, label=name
+        )
         ax.axhline(ys[order][-1], color=f"C{i % 10}", linestyle=":", linewidth=1.2)
     ticks = sorted({int(d) for _, dims, _ in curves for d in dims})
     ax.set_xscale("log", base=2)
@@ -105,8 +111,15 @@ def layer_curves(results, *, ax=None, metric: str | None = None, dim: int | None
 
 
 def dims_layers_heatmap(
-    grid, *, ax=None, dims: Sequence[int] | None = None, layers: Sequence | None = None, metric: str | None = None,
-    fmt: str = "{:.3f}", cmap: str = "viridis", title: str | None = None,
+    grid,
+    *,
+    ax=None,
+    dims: Sequence[int] | None = None,
+    layers: Sequence | None = None,
+    metric: str | None = None,
+    fmt: str = "{:.3f}",
+    cmap: str = "viridis",
+    title: str | None = None,
 ):
     """The dims x layers grid as an annotated heat map (rows = layers, the last on top; columns = dims).
 

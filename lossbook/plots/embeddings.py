@@ -14,7 +14,6 @@ from matplotlib.patches import Patch, Rectangle
 from lossbook.losses.similarity import cos_sim
 from lossbook.plots._common import _annotate_cells, _array, _axes, _embeddings, _short
 
-
 # -- similarity matrix -------------------------------------------------------------------------
 _MARKS = {  # gid: (legend text, outline style)
     "positive": ("positive (diagonal)", dict(edgecolor="white", linewidth=2.5)),
@@ -24,8 +23,16 @@ _MARKS = {  # gid: (legend text, outline style)
 
 
 def similarity_matrix(
-    model_or_embeddings, anchors: Sequence[str], candidates: Sequence[str], *, loss=None, ax=None,
-    dim: int | None = None, annotate: bool | None = None, max_chars: int = 30, cmap: str = "viridis",
+    model_or_embeddings,
+    anchors: Sequence[str],
+    candidates: Sequence[str],
+    *,
+    loss=None,
+    ax=None,
+    dim: int | None = None,
+    annotate: bool | None = None,
+    max_chars: int = 30,
+    cmap: str = "viridis",
 ):
     """The in-batch cosine similarity matrix, anchors (rows) x candidates (columns), as a ranking loss sees it.
 
@@ -45,7 +52,9 @@ def similarity_matrix(
     anchors, candidates = list(anchors), list(candidates)
     n, m = len(anchors), len(candidates)
     if n == 0 or m < n:
-        raise ValueError(f"Need at least one anchor and at least as many candidates (the positives come first); got {n} and {m}.")
+        raise ValueError(
+            f"Need at least one anchor and at least as many candidates (the positives come first); got {n} and {m}."
+        )
     if hasattr(model_or_embeddings, "encode"):
         a, c = (_embeddings(model_or_embeddings, texts, dim) for texts in (anchors, candidates))
     else:
@@ -70,14 +79,27 @@ def similarity_matrix(
             continue
         counts[gid] += 1
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, gid=gid, **_MARKS[gid][1]))
-    key = [Patch(fill=False, label=f"{text} ({counts[gid]})", **{**style, "edgecolor": "grey" if gid == "positive" else style["edgecolor"]})
-           for gid, (text, style) in _MARKS.items() if counts[gid]]
+    key = [
+        Patch(
+            fill=False,
+            label=f"{text} ({counts[gid]})",
+            **{**style, "edgecolor": "grey" if gid == "positive" else style["edgecolor"]},
+        )
+        for gid, (text, style) in _MARKS.items()
+        if counts[gid]
+    ]
     ax.legend(handles=key, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=len(key), fontsize=8, frameon=False)
     ax.set_yticks(range(n), [_short(t, max_chars) for t in anchors], fontsize=8)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
-    ax.set_xticks(range(m), [("(neg) " if j >= n else "") + _short(t, max_chars) for j, t in enumerate(candidates)],
-                  fontsize=8, rotation=40, ha="left", rotation_mode="anchor")
+    ax.set_xticks(
+        range(m),
+        [("(neg) " if j >= n else "") + _short(t, max_chars) for j, t in enumerate(candidates)],
+        fontsize=8,
+        rotation=40,
+        ha="left",
+        rotation_mode="anchor",
+    )
     ax.set_xlabel("candidates (column i = positive of row i)")
     ax.set_ylabel("anchors")
     loss_text = "" if loss is None else f"\n{type(loss).__name__} = {_batch_loss(loss, a, c, n)}"
@@ -87,7 +109,9 @@ def similarity_matrix(
 
 def _batch_loss(loss, a: np.ndarray, c: np.ndarray, n: int) -> str:
     if len(c) % n:
-        raise ValueError(f"To compute the loss, the {len(c)} candidates must be whole columns of {n} (positives, then negatives).")
+        raise ValueError(
+            f"To compute the loss, the {len(c)} candidates must be whole columns of {n} (positives, then negatives)."
+        )
     columns = [torch.as_tensor(x, dtype=torch.float32) for x in [a, *(c[k : k + n] for k in range(0, len(c), n))]]
     try:
         with torch.no_grad():
@@ -164,8 +188,15 @@ def _panel(ax, xy, share, title, *, labels=None, pairs=None, texts=None, annotat
 
 
 def embedding_projection(
-    embeddings_or_model, texts: Sequence[str] | None = None, labels=None, *, before=None, pairs=None, ax=None,
-    annotate: bool | None = None, title: str | None = None,
+    embeddings_or_model,
+    texts: Sequence[str] | None = None,
+    labels=None,
+    *,
+    before=None,
+    pairs=None,
+    ax=None,
+    annotate: bool | None = None,
+    title: str | None = None,
 ):
     """Embeddings on their two main PCA axes, coloured by ``labels``, with lines joining ``pairs``.
 
@@ -194,7 +225,12 @@ def embedding_projection(
 
 
 def before_after_projection(
-    before_embeddings, after_embeddings, labels=None, *, texts: Sequence[str] | None = None, pairs=None,
+    before_embeddings,
+    after_embeddings,
+    labels=None,
+    *,
+    texts: Sequence[str] | None = None,
+    pairs=None,
     titles: tuple[str, str] = ("Before training", "After training"),
 ):
     """Two panels, before and after training, on ONE PCA basis fitted on both, so the pictures compare.
@@ -209,6 +245,17 @@ def before_after_projection(
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.5), sharex=True, sharey=True, layout="constrained")
     classes = None if labels is None else _classes(labels)
     for ax, xy, title in zip(axes, projected, titles):
-        _panel(ax, xy, share, title, labels=labels, pairs=pairs, texts=texts, annotate=False, legend=ax is axes[-1], classes=classes)
+        _panel(
+            ax,
+            xy,
+            share,
+            title,
+            labels=labels,
+            pairs=pairs,
+            texts=texts,
+            annotate=False,
+            legend=ax is axes[-1],
+            classes=classes,
+        )
     fig.suptitle("Embeddings on one PCA basis fitted on before and after together")
     return fig

@@ -47,8 +47,9 @@ def loss_curves(histories, *, ax=None, smooth: int | str | None = "auto", title:
     else:
         runs = [(None, h) for h in histories]
     if smooth not in ("auto", None):
-        whole_number(smooth, "smooth", minimum=0,
-                     fix='Pass a window in steps (e.g. 20), "auto", or None for the raw line.')
+        whole_number(
+            smooth, "smooth", minimum=0, fix='Pass a window in steps (e.g. 20), "auto", or None for the raw line.'
+        )
     fig, ax = _axes(ax)
     drawn = 0
     for i, (name, run) in enumerate(runs):
@@ -63,7 +64,9 @@ def loss_curves(histories, *, ax=None, smooth: int | str | None = "auto", title:
         label = name + (f" ({stopped})" if stopped in ("diverged", "interrupted", "stopped", "failed") else "")
         if window > 1:
             ax.plot(steps, losses, color=color, alpha=0.25, linewidth=1)
-            ax.plot(steps, _moving_average(losses, window), color=color, linewidth=2, label=f"{label}, mean of {window}")
+            ax.plot(
+                steps, _moving_average(losses, window), color=color, linewidth=2, label=f"{label}, mean of {window}"
+            )
         else:
             ax.plot(steps, losses, color=color, linewidth=1.5, label=label)
         drawn += 1
@@ -80,8 +83,13 @@ def loss_curves(histories, *, ax=None, smooth: int | str | None = "auto", title:
 
 # -- comparing losses --------------------------------------------------------------------------
 def loss_comparison_bars(
-    results: Mapping[str, float | Sequence[float]], *, metric: str = "score", baseline=None,
-    baseline_label: str = "untrained", ax=None, title: str | None = None,
+    results: Mapping[str, float | Sequence[float]],
+    *,
+    metric: str = "score",
+    baseline=None,
+    baseline_label: str = "untrained",
+    ax=None,
+    title: str | None = None,
 ):
     """One bar per loss: its metric, or mean ± standard deviation (each run a dot) for a list of runs.
 
@@ -107,8 +115,15 @@ def loss_comparison_bars(
         ax.scatter(*zip(*dots), s=12, color="black", alpha=0.6, zorder=4)
     for x, mean, std, r in zip(xs, means, stds, runs):
         up = mean >= 0
-        ax.annotate(f"{mean:.3f}" + (f"\n± {std:.3f}" if len(r) > 1 else ""), (x, max(mean + std, *r) if up else min(mean - std, *r)),
-                    xytext=(0, 3 if up else -3), textcoords="offset points", ha="center", va="bottom" if up else "top", fontsize=8)
+        ax.annotate(
+            f"{mean:.3f}" + (f"\n± {std:.3f}" if len(r) > 1 else ""),
+            (x, max(mean + std, *r) if up else min(mean - std, *r)),
+            xytext=(0, 3 if up else -3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if up else "top",
+            fontsize=8,
+        )
     ax.margins(y=0.2)
     if baseline is not None:
         value = _number(baseline)
