@@ -31,7 +31,7 @@ if ! .venv/bin/python -c "import torch" 2> /dev/null; then
         echo "torch: an NVIDIA GPU is present; installing the default (CUDA) build of torch==$torch_version"
         "${pip[@]}" "torch==$torch_version"
     elif "${pip[@]}" --retries 1 --timeout 30 --index-url "$cpu_index" "torch==$torch_version" 2> /dev/null; then
-        echo "torch: no NVIDIA GPU; installed the CPU-only build of torch==$torch_version from $cpu_index"
+        echo "torch: no NVIDIA GPU; installed torch==$torch_version looking in $cpu_index (CPU-only builds) instead of PyPI"
     else
         echo "torch: no NVIDIA GPU and $cpu_index cannot be reached; installing torch==$torch_version with plain pip"
         "${pip[@]}" "torch==$torch_version"
