@@ -8,6 +8,7 @@ from mirror import HAS_MIRROR, MIRROR, needs_mirror
 
 from lossbook import data
 from lossbook.data import DATASETS, load_dataset, load_retrieval
+from lossbook.detect import detect_format
 
 REGISTRY_CONTRACT = [
     "stsb",
@@ -228,13 +229,7 @@ def test_rows_takes_only_the_first_rows_from_the_hub_by_streaming(hub_cache, mon
     assert streamed == [True]  # never the whole split
     assert len(nli) == 120 and nli["premise"][-1] == "premise 119"
     assert "nli [train]: 120 rows from the local Hugging Face Hub cache" in capsys.readouterr().out
-    assert detect_format_key(nli) == "pair-class"
-
-
-def detect_format_key(dataset) -> str:
-    from lossbook.detect import detect_format
-
-    return detect_format(dataset).format.key
+    assert detect_format(nli).format.key == "pair-class"
 
 
 def test_offline_without_a_cached_copy_the_hub_says_why_and_the_bundled_set_serves(monkeypatch, tmp_path):

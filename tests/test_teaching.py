@@ -66,9 +66,13 @@ def test_remembering_encoder_encodes_each_distinct_text_once(tiny):
 
 
 @pytest.mark.slow
-def test_parity_agrees_with_sentence_transformers_and_catches_a_difference(minilm, st_model):
-    from sentence_transformers.sentence_transformer import losses as st_losses
+def test_parity_agrees_with_sentence_transformers_and_catches_a_difference(minilm):
+    from lossbook.teaching import sentence_transformers_reference
 
+    st_model, st_losses = sentence_transformers_reference(minilm)  # the reference on the same weights
+    torch.testing.assert_close(
+        st_model.encode(TEXTS, convert_to_tensor=True).cpu(), minilm.encode(TEXTS), atol=1e-5, rtol=0
+    )
     columns = [TEXTS, list(reversed(TEXTS))]
     ours = losses.MultipleNegativesRankingLoss(minilm)
     difference = parity(
