@@ -61,17 +61,15 @@ def one_step(library: str, loss_name: str, rows: list[dict], args, device: str):
 
         import lossbook
         from lossbook import losses
-        from lossbook.batching import TokenizedColumns, embeds_plainly
-        from lossbook.train import step_loss
+        from lossbook.batching import TokenizedColumns
+        from lossbook.step import step_loss
 
         model = lossbook.load_model(path, device=device, max_seq_length=args.max_seq_length).train()
         loss = getattr(losses, LOSSES[loss_name])(model, **kwargs)
         batch = datasets.Dataset.from_dict({"anchor": anchors, "positive": positives})
         tokens = TokenizedColumns.build(model, batch, ["anchor", "positive"], None, args.max_seq_length)
         pad_id = model.tokenizer.pad_token_id or 0
-        return lambda: step_loss(
-            model, loss, tokens, list(range(len(rows))), None, pad_id, model.device, plain=embeds_plainly(loss)
-        ).backward()
+        return lambda: step_loss(model, loss, tokens, list(range(len(rows))), None, pad_id, model.device).backward()
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import losses
 

@@ -5,8 +5,6 @@ The few names a notebook needs are re-exported here; everything else lives in it
 ``lossbook.evaluate``, ``lossbook.plots``, ``lossbook.widgets``.
 """
 
-__version__ = "0.1.0"
-
 from lossbook.checks import check
 from lossbook.data import DATASETS, load_dataset, load_retrieval
 from lossbook.detect import detect_format
@@ -16,8 +14,10 @@ from lossbook.model import DEFAULT_MODEL, EmbeddingModel, load_model, tiny_model
 from lossbook.planner import plan
 from lossbook.table import losses_for, render_table
 from lossbook.train import TrainingError, train
+from lossbook.version import __version__
 
 __all__ = [
+    "__version__",
     "DATASETS",
     "DEFAULT_MODEL",
     "EmbeddingModel",

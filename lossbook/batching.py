@@ -16,16 +16,13 @@ import datasets
 import torch
 from torch import Tensor, nn
 
-from lossbook.losses.base import EmbeddingLoss
-from lossbook.losses.modifiers import MatryoshkaLoss
-
 __all__ = [
     "TokenizedColumns",
     "chunk_overhead_tokens",
     "embed_columns_sorted",
-    "embeds_plainly",
     "label_tensor",
     "length_sorted_chunks",
+    "padded_features",
 ]
 
 
@@ -68,10 +65,11 @@ class TokenizedColumns:
 
     def features(self, rows: list[int], pad_id: int, device: torch.device) -> list[dict[str, Tensor]]:
         """One padded feature dict per column (what ``model(features)`` takes)."""
-        return [_pad([column[row] for row in rows], pad_id, device) for column in self.columns]
+        return [padded_features([column[row] for row in rows], pad_id, device) for column in self.columns]
 
 
-def _pad(sequences: list[list[int]], pad_id: int, device: torch.device) -> dict[str, Tensor]:
+def padded_features(sequences: list[list[int]], pad_id: int, device: torch.device) -> dict[str, Tensor]:
+    """Token id lists padded to the longest: the feature dict ``model(features)`` takes."""
     width = max(len(ids) for ids in sequences)
     input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
@@ -93,24 +91,6 @@ def label_tensor(labels, rows: list[int], device: torch.device) -> Tensor | None
     if all(isinstance(value, (bool, int)) and not isinstance(value, float) for value in picked):
         return torch.tensor(picked, dtype=torch.long, device=device)
     return torch.tensor(picked, dtype=torch.float32, device=device)
-
-
-def embeds_plainly(loss: nn.Module) -> bool:
-    """True when the loss is "embed each column, then ``compute_loss_from_embeddings``".
-
-    Such losses can be fed embeddings computed any way we like: length-sorted chunks, or a cache of
-    frozen-encoder outputs. Cached (GradCache) losses, GIST (a guide model), and losses that read
-    tokens or layers (CT, DAE, AdaptiveLayer) embed on their own.
-    """
-    if isinstance(loss, MatryoshkaLoss):
-        return not loss.inner_uses_gradient_cache and embeds_plainly(loss.loss)
-    return (
-        isinstance(loss, EmbeddingLoss)
-        and not loss.needs_tokens
-        and not getattr(loss, "uses_gradient_cache", False)
-        and type(loss).forward is EmbeddingLoss.forward
-        and type(loss).embed is EmbeddingLoss.embed
-    )
 
 
 def chunk_overhead_tokens(device: torch.device) -> int:
@@ -163,7 +143,7 @@ def embed_columns_sorted(
         overhead_tokens = chunk_overhead_tokens(device)
     pieces = []
     for start, end in length_sorted_chunks([flat[i][0] for i in order], overhead_tokens):
-        features = _pad([flat[i][3] for i in order[start:end]], pad_id, device)
+        features = padded_features([flat[i][3] for i in order[start:end]], pad_id, device)
         pieces.append(model(features)["sentence_embedding"])
     stacked = torch.cat(pieces)
     # Position of every (column, row) in the sorted order, to put the vectors back where they belong.

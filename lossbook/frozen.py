@@ -13,22 +13,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from lossbook.batching import TokenizedColumns, _pad, embeds_plainly
-from lossbook.losses.modifiers import MatryoshkaLoss, uses_gradient_cache
+from lossbook.batching import TokenizedColumns, padded_features
+from lossbook.losses.base import embedding_path_of
 from lossbook.model import mean_pool
 
 __all__ = ["FrozenEncoderCache", "refuse_unsupported", "supports_frozen_encoder"]
 
 
 def supports_frozen_encoder(loss: nn.Module) -> bool:
-    """True when all the loss needs is sentence embeddings (its maths in ``compute_loss_from_embeddings``)."""
-    if hasattr(loss, "guide"):
-        return False
-    if isinstance(loss, MatryoshkaLoss):
-        return supports_frozen_encoder(loss.loss)
-    if getattr(loss, "needs_tokens", False):
-        return False
-    return embeds_plainly(loss) or uses_gradient_cache(loss)
+    """True when all the loss needs is sentence embeddings (its ``embedding_path`` says so)."""
+    return embedding_path_of(loss).trains_on_cached_embeddings
 
 
 def refuse_unsupported(loss: nn.Module) -> None:
@@ -92,7 +86,7 @@ class FrozenEncoderCache:
         model.eval()
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            features = _pad([list(sequences[i]) for i in chunk], pad_id, device)
+            features = padded_features([list(sequences[i]) for i in chunk], pad_id, device)
             hidden = model.transformer(
                 input_ids=features["input_ids"],
                 attention_mask=features["attention_mask"],

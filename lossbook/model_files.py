@@ -13,6 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lossbook.version import __version__
+
 __all__ = [
     "DEFAULT_MODEL",
     "ModelNotFoundError",
@@ -281,8 +283,6 @@ def write_sentence_transformers_layout(
         "pooling_mode_mean_sqrt_len_tokens": False,
     }
     (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling, indent=2))
-    from lossbook import __version__
-
     versions = {"lossbook": __version__, "transformers": transformers.__version__, "pytorch": torch.__version__}
     (folder / "config_sentence_transformers.json").write_text(
         json.dumps({"__version__": versions, "similarity_fn_name": "cosine", "prompts": {}}, indent=2)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from lossbook.batching import TokenizedColumns, embeds_plainly, label_tensor
+from lossbook.batching import TokenizedColumns, label_tensor
 from lossbook.detect import as_dataset
 from lossbook.device import resolve_device
-from lossbook.train import step_loss
+from lossbook.step import step_loss
 from lossbook.train_checks import BATCH_SIZE_FIX, check_model_and_loss, refuse_unfit_data, sequence_length
 from lossbook.validate import whole_number
 
@@ -88,7 +88,6 @@ def plan(
     loss.to(target)
     tokens = TokenizedColumns.build(model, sample, detection.input_columns, detection.label_column, max_seq_length)
     pad_id = model.tokenizer.pad_token_id or 0
-    plain = embeds_plainly(loss)
     if target.type == "cuda":
         torch.cuda.reset_peak_memory_stats(target)
     was_training = model.training
@@ -100,9 +99,7 @@ def plan(
             if target.type == "cuda":
                 torch.cuda.synchronize(target)
             start = time.perf_counter()
-            value = step_loss(
-                model, loss, tokens, rows, label_tensor(tokens.labels, rows, target), pad_id, target, plain=plain
-            )
+            value = step_loss(model, loss, tokens, rows, label_tensor(tokens.labels, rows, target), pad_id, target)
             value.backward()
             if target.type == "cuda":
                 torch.cuda.synchronize(target)

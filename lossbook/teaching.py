@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
+from lossbook.memory import release_memory
 from lossbook.model import mean_pool
 
 __all__ = [
@@ -28,24 +29,6 @@ __all__ = [
     "unit",
     "unit_with_cosine",
 ]
-
-
-def release_memory() -> None:
-    """Collect garbage and hand freed memory back to the system, between runs of one notebook.
-
-    A notebook that trains several copies of a model one after another keeps each run's freed memory
-    in the C allocator's pools (glibc does not return small freed blocks by itself), so its resident size
-    grows run by run. After ``del`` of the last run's model, this brings it back near what is still in use
-    (on Linux with glibc; elsewhere it only collects garbage). Binder gives a notebook 1-2 GB.
-    """
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing more to do
-        pass
 
 
 def unit(degrees: float, length: float = 1.0) -> list[float]:

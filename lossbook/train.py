@@ -28,12 +28,14 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from lossbook import distributed
-from lossbook.batching import TokenizedColumns, embed_columns_sorted, embeds_plainly, label_tensor
+from lossbook.batching import TokenizedColumns, label_tensor
 from lossbook.detect import as_dataset
 from lossbook.device import resolve_device
 from lossbook.frozen import FrozenEncoderCache, refuse_unsupported
 from lossbook.history import History
+from lossbook.memory import release_memory
 from lossbook.samplers import SAMPLERS, choose_sampler
+from lossbook.step import step_loss
 from lossbook.train_checks import (
     TrainingError,
     attach_history,
@@ -44,7 +46,7 @@ from lossbook.train_checks import (
     sequence_length,
 )
 
-__all__ = ["TrainingError", "step_loss", "train"]
+__all__ = ["TrainingError", "train"]
 
 
 def train(
@@ -187,7 +189,7 @@ def train(
 
     # From here on nothing is lost: an interrupt returns the History, an exception carries it (error.history),
     # and the model keeps the weights of every step applied.
-    frozen, bar, step = None, None, 0
+    frozen, bar, step, optimizer, scheduler = None, None, 0, None, None
     try:
         _seed_everything(seed)
         model.to(target)
@@ -206,7 +208,7 @@ def train(
         scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
         scaler = torch.amp.GradScaler("cuda") if autocast is not None and autocast[1] == torch.float16 else None
 
-        plain = embeds_plainly(loss)
+        optimizer.zero_grad(set_to_none=True)  # no gradient left from before the run
         model.train()
         loss.train()
         start = time.perf_counter()
@@ -223,15 +225,12 @@ def train(
                 rows = world.share(batches.pop(0))
                 batch_labels = label_tensor(tokens.labels, rows, target)
                 with torch.autocast(target.type, dtype=autocast[1]) if autocast else contextlib.nullcontext():
-                    value = step_loss(
-                        model, loss, tokens, rows, batch_labels, pad_id, target, plain=plain, frozen=frozen
-                    )
+                    value = step_loss(model, loss, tokens, rows, batch_labels, pad_id, target, frozen=frozen)
                 reported = world.mean(value.detach().float())
                 if not torch.isfinite(reported):
                     history.stopped = "diverged"
                     cause = explain_divergence(step + 1, reported.item(), lr, loss, parameters, batch_labels)
                     raise TrainingError(cause, history)
-                optimizer.zero_grad(set_to_none=True)
                 (scaler.scale(value) if scaler else value).backward()
                 world.average_gradients(parameters)
                 if scaler:
@@ -241,6 +240,9 @@ def train(
                 if scaler:
                     scaler.update()
                 scheduler.step()
+                # Free the gradients now, not before the next backward: the next forward's activations
+                # then reuse their memory (about 90 MB less at the peak for MiniLM).
+                optimizer.zero_grad(set_to_none=True)
                 step += 1
                 history.record(step, reported.item(), scheduler.get_last_lr()[0], time.perf_counter() - start)
                 bar.update(1)
@@ -272,31 +274,13 @@ def train(
         loss.eval()
         if frozen is not None:
             frozen.release()
+        # The run's gradients and optimizer states go, and their memory back to the system (as after
+        # transformers' Trainer, no .grad is left), so that the next run in a notebook starts small.
+        model.zero_grad(set_to_none=True)
+        loss.zero_grad(set_to_none=True)
+        del optimizer, scheduler
+        release_memory()
     return history
-
-
-def step_loss(
-    model,
-    loss,
-    tokens: TokenizedColumns,
-    rows: list[int],
-    labels,
-    pad_id: int,
-    target: torch.device,
-    *,
-    plain: bool,
-    frozen: FrozenEncoderCache | None = None,
-) -> torch.Tensor:
-    """The loss of one batch: through the frozen cache, length-sorted chunks, or the loss's own forward."""
-    if frozen is not None:
-        value = frozen.loss(rows, labels)
-    elif plain:
-        columns = [[column[row] for row in rows] for column in tokens.columns]
-        value = loss.compute_loss_from_embeddings(embed_columns_sorted(model, columns, pad_id, target), labels)
-    else:
-        value = loss(tokens.features(rows, pad_id, target), labels)
-    # Losses made of named parts (GlobalOrthogonalRegularizationLoss) train on their sum.
-    return torch.stack(list(value.values())).sum() if isinstance(value, dict) else value
 
 
 def _adamw(parameters: list[nn.Parameter], *, lr: float, weight_decay: float) -> torch.optim.AdamW:

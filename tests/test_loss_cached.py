@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity, encoder_gradients, make_features
 
-from lossbook.losses.base import LossInputError
+from lossbook.losses.base import EmbeddingPath, LossInputError
 from lossbook.losses.cached import CachedEmbeddingLoss, minibatch_ranges, slice_features
 from lossbook.losses.cached_ranking import (
     CachedMultipleNegativesRankingLoss,
@@ -354,7 +354,7 @@ def test_config_citation_and_formats():
         "hardness_mode",
         "hardness_strength",
     ]
-    assert loss.temperature == pytest.approx(0.05) and loss.uses_gradient_cache
+    assert loss.temperature == pytest.approx(0.05) and loss.embedding_path is EmbeddingPath.GRADIENT_CACHE
     assert "2101.06983" in loss.citation and "2101.06983" in cmnsrl(model).citation
     with pytest.warns(DeprecationWarning):
         CachedMultipleNegativesSymmetricRankingLoss(model)

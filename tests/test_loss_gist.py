@@ -6,7 +6,7 @@ import pytest
 import torch
 from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity, make_features
 
-from lossbook.losses.base import LossInputError
+from lossbook.losses.base import EmbeddingPath, LossInputError
 from lossbook.losses.gist import CachedGISTEmbedLoss, GISTEmbedLoss
 
 
@@ -169,7 +169,8 @@ def test_config_citation_and_formats(tiny):
         "contrast_positives",
         "gather_across_devices",
     ]
-    assert cached.citation is None and cached.uses_gradient_cache  # the reference defines none
+    assert cached.citation is None  # the reference defines none
+    assert cached.embedding_path is EmbeddingPath.GRADIENT_CACHE_WITH_GUIDE
     assert [f.key for f in GISTEmbedLoss.formats] == ["pair", "triplet"]
     assert [f.key for f in CachedGISTEmbedLoss.formats] == ["pair", "triplet", "n-tuple"]
 

@@ -13,6 +13,7 @@ from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, STS_A, STS_B, 
 from torch import nn
 
 from lossbook.losses.adaptive_layer import AdaptiveLayerLoss, Matryoshka2dLoss
+from lossbook.losses.base import EmbeddingPath
 from lossbook.losses.cached_ranking import CachedMultipleNegativesRankingLoss
 from lossbook.losses.denoising import DenoisingAutoEncoderLoss
 from lossbook.losses.distillation import MSELoss
@@ -179,7 +180,7 @@ def test_matryoshka_generic_inner_loss_equals_the_embedding_path():
     columns, labels = [rows(0, 1, 2), rows(3, 4, 5)], torch.tensor(SCORES)
     ours = MatryoshkaLoss(model, CosineSimilarityLoss(model), [3, 2, 1], [1, 2, 3])(columns, labels)
     generic = MatryoshkaLoss(model, PlainCosineLoss(model), [3, 2, 1], [1, 2, 3])
-    assert generic.needs_tokens  # so that a modifier around it also goes through model.forward
+    assert generic.embedding_path is EmbeddingPath.OWN_FORWARD  # a modifier around it goes through model.forward too
     assert generic(columns, labels).item() == pytest.approx(ours.item(), abs=1e-12)
     # Matryoshka2d = AdaptiveLayer(Matryoshka): both paths agree there too.
     values = [
@@ -219,7 +220,7 @@ def test_matryoshka_over_a_cached_loss_equals_over_the_plain_loss(tiny):
     cached_loss = MatryoshkaLoss(
         tiny, CachedMultipleNegativesRankingLoss(tiny, mini_batch_size=3), [16, 64, 32], [2, 1, 0.5]
     )
-    assert cached_loss.inner_uses_gradient_cache
+    assert cached_loss.embedding_path is EmbeddingPath.GRADIENT_CACHE  # declared from the loss it wraps
     cached = grads_of(tiny, cached_loss, columns)
     assert cached[0] == pytest.approx(plain[0], abs=1e-5)
     assert plain[1].keys() == cached[1].keys()

@@ -12,7 +12,7 @@ import pytest
 import torch
 from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity, make_features
 
-from lossbook.losses.base import LossInputError
+from lossbook.losses.base import EmbeddingPath, LossInputError
 from lossbook.losses.mega_batch import MegaBatchMarginLoss
 from lossbook.losses.pairwise import pairwise_cos_sim, pairwise_dot_score
 from lossbook.losses.ranking import MultipleNegativesRankingLoss, MultipleNegativesSymmetricRankingLoss
@@ -218,8 +218,8 @@ def test_config_temperature_and_citation():
         "mini_batch_size": 50,
         "mini_batch_num_tokens": None,
     }
-    assert "P18-1042" in mega.citation and mega.uses_gradient_cache
-    assert not MegaBatchMarginLoss(None, use_mini_batched_version=False).uses_gradient_cache
+    assert "P18-1042" in mega.citation and mega.embedding_path is EmbeddingPath.GRADIENT_CACHE
+    assert MegaBatchMarginLoss(None, use_mini_batched_version=False).embedding_path is EmbeddingPath.GIVEN
     assert [f.key for f in MultipleNegativesRankingLoss.formats] == ["pair", "triplet", "n-tuple"]
     assert [f.key for f in MultipleNegativesRankingLoss.commonly_used] == ["pair", "triplet"]
     assert [f.key for f in MegaBatchMarginLoss.formats] == ["pair"]

@@ -117,6 +117,26 @@ def test_twenty_steps_lower_the_loss(name):
     assert after < before, f"{name}: {before:.4f} -> {after:.4f}"
 
 
+def test_a_run_starts_and_ends_without_gradients():
+    """Stale gradients from before the run do not leak into its first step; none are left after it (memory)."""
+
+    def run(stale: bool):
+        model = tiny_model(seed=0)
+        torch.manual_seed(0)  # the classifier's initial weights
+        loss = losses.SoftmaxLoss(model, model.embedding_dim, num_labels=3)
+        if stale:
+            for parameter in list(model.parameters()) + list(loss.parameters()):
+                parameter.grad = torch.full_like(parameter, 100.0)
+        history = train(model, loss, _rows("nli", 30), steps=3, batch_size=8, lr=1e-3, progress=False, seed=0)
+        assert all(p.grad is None for p in list(model.parameters()) + list(loss.parameters()))
+        return history.losses, [p.detach().clone() for p in model.parameters()]
+
+    clean_losses, clean_weights = run(stale=False)
+    stale_losses, stale_weights = run(stale=True)
+    assert clean_losses == stale_losses
+    assert all(torch.equal(a, b) for a, b in zip(clean_weights, stale_weights))
+
+
 def test_same_seed_same_history():
     runs = []
     for _ in range(2):

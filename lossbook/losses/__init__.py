@@ -9,7 +9,7 @@ triplets, unsupervised, distillation, regularisation, modifiers.
 """
 
 from lossbook.losses.adaptive_layer import AdaptiveLayerLoss, Matryoshka2dLoss
-from lossbook.losses.base import EmbeddingLoss, LossInputError, UnsupportedModelError
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError, UnsupportedModelError
 from lossbook.losses.batch_triplets import (
     BatchAllTripletLoss,
     BatchHardSoftMarginTripletLoss,
@@ -79,6 +79,7 @@ __all__ = [
     "BatchHardTripletLossDistanceFunction",
     "CachedEmbeddingLoss",
     "EmbeddingLoss",
+    "EmbeddingPath",
     "LossInputError",
     "SiameseDistanceMetric",
     "TripletDistanceMetric",

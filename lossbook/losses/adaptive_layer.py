@@ -18,14 +18,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, UnsupportedModelError
-from lossbook.losses.modifiers import (
-    MatryoshkaLoss,
-    as_scalar,
-    replaced_forward,
-    uses_gradient_cache,
-    works_on_embeddings,
-)
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, UnsupportedModelError, embedding_path_of
+from lossbook.losses.modifiers import MatryoshkaLoss, as_scalar, replaced_forward
 
 __all__ = ["AdaptiveLayerLoss", "Matryoshka2dLoss"]
 
@@ -207,7 +201,7 @@ class AdaptiveLayerLoss(EmbeddingLoss):
     """
 
     formats = (FORMATS["any"],)
-    needs_tokens = True  # it reads every layer, not only the final sentence embeddings
+    embedding_path = EmbeddingPath.OWN_FORWARD  # it reads every layer, not only the final sentence embeddings
 
     def __init__(
         self,
@@ -235,8 +229,7 @@ class AdaptiveLayerLoss(EmbeddingLoss):
         self.kl_temperature = kl_temperature
         self.layer_weighting = layer_weighting
         self._access = _LayerAccess(model)  # reading the layers is checked now, not at the first step
-        wrapped = getattr(loss, "loss", None)  # e.g. the loss inside a MatryoshkaLoss
-        if uses_gradient_cache(loss) or (isinstance(wrapped, nn.Module) and uses_gradient_cache(wrapped)):
+        if embedding_path_of(loss).takes_loss_on_embeddings:  # a MatryoshkaLoss declares the path of its inner loss
             warnings.warn(
                 f"AdaptiveLayerLoss computes {type(loss).__name__} on the full-batch embeddings of every layer, so "
                 "GradCache's memory saving does not apply here (values and gradients are still exact).",
@@ -272,7 +265,7 @@ class AdaptiveLayerLoss(EmbeddingLoss):
 
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
         sentence_features = list(sentence_features)
-        if works_on_embeddings(self.loss):
+        if embedding_path_of(self.loss).embeds_then_computes:
             return self._forward_on_embeddings(sentence_features, labels)
         return self._forward_through_model(sentence_features, labels)
 

@@ -10,10 +10,29 @@ A loss is a small ``nn.Module``:
 
 The model may be lossbook's ``EmbeddingModel`` or a ``sentence_transformers.SentenceTransformer``:
 both map a tokenized column to a dict holding ``"sentence_embedding"``.
+
+How ``lossbook.train`` runs a loss is decided by one class attribute, ``embedding_path`` (an
+``EmbeddingPath``), and nothing else:
+
+* ``GIVEN`` (the default): all the maths is in ``compute_loss_from_embeddings``, so ``train`` embeds the
+  columns as it likes (all texts of a step in length-sorted chunks; with ``freeze_encoder=True``, from a
+  cache of frozen-transformer outputs) and calls it. Modifiers embed once and call it per variant.
+* ``GRADIENT_CACHE``: the loss embeds in mini-batches without a graph and replays the backward itself
+  (``lossbook.losses.cached``); ``train`` calls its ``forward``, modifiers hand it their maths as
+  ``forward(features, labels, loss_on_embeddings=...)``; ``freeze_encoder=True`` needs no cache.
+* ``WITH_GUIDE``: the loss also embeds the texts with a guide model (GISTEmbed); ``train`` calls its
+  ``forward``; modifiers call its ``embed`` (which embeds with both) and then the maths per variant.
+* ``GRADIENT_CACHE_WITH_GUIDE``: both of the above (CachedGISTEmbed).
+* ``OWN_FORWARD``: the loss reads token ids or layers, or keeps its own copy of the model (contrastive
+  tension, denoising auto-encoder, adaptive layers); only its ``forward`` can compute it.
+
+A subclass that overrides ``forward`` or ``embed`` and declares nothing gets ``OWN_FORWARD``, so that
+``train`` never goes around code it wrote.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -24,11 +43,13 @@ from lossbook.formats import Format
 
 __all__ = [
     "EmbeddingLoss",
+    "EmbeddingPath",
     "LossInputError",
     "UnsupportedModelError",
     "check_batch_size",
     "check_column_count",
     "check_labels_present",
+    "embedding_path_of",
 ]
 
 
@@ -44,6 +65,41 @@ class UnsupportedModelError(TypeError, ValueError):
     """
 
 
+class EmbeddingPath(enum.Enum):
+    """How a loss gets its embeddings (see the module docstring); ``train`` and modifiers read only this."""
+
+    GIVEN = "from the embeddings it is given"
+    GRADIENT_CACHE = "through a gradient cache"
+    WITH_GUIDE = "with a guide model"
+    GRADIENT_CACHE_WITH_GUIDE = "through a gradient cache, with a guide model"
+    OWN_FORWARD = "from token ids or layers, in its own forward"
+
+    @property
+    def embeds_any_way(self) -> bool:
+        """``train`` may embed the columns itself (length-sorted chunks) and call the maths."""
+        return self is EmbeddingPath.GIVEN
+
+    @property
+    def trains_on_cached_embeddings(self) -> bool:
+        """``freeze_encoder=True`` works: the maths needs nothing but (cached) sentence embeddings."""
+        return self in (EmbeddingPath.GIVEN, EmbeddingPath.GRADIENT_CACHE)
+
+    @property
+    def takes_loss_on_embeddings(self) -> bool:
+        """``forward(features, labels, loss_on_embeddings=maths)`` runs a modifier's maths inside the cache."""
+        return self in (EmbeddingPath.GRADIENT_CACHE, EmbeddingPath.GRADIENT_CACHE_WITH_GUIDE)
+
+    @property
+    def embeds_then_computes(self) -> bool:
+        """``embed(features)`` then ``compute_loss_from_embeddings`` is the whole loss (modifiers use this)."""
+        return self is not EmbeddingPath.OWN_FORWARD
+
+
+def embedding_path_of(loss: nn.Module) -> EmbeddingPath:
+    """The loss's declared ``embedding_path``; a loss from elsewhere (sentence-transformers) runs its own forward."""
+    return getattr(loss, "embedding_path", EmbeddingPath.OWN_FORWARD)
+
+
 class EmbeddingLoss(nn.Module):
     """Base class of lossbook's losses: embed each column, then compute the loss from the embeddings."""
 
@@ -51,9 +107,14 @@ class EmbeddingLoss(nn.Module):
     formats: ClassVar[tuple[Format, ...]] = ()
     #: Losses marked as commonly used for a format are listed first in the table.
     commonly_used: ClassVar[tuple[Format, ...]] = ()
-    #: True for losses that read token ids or layers, not just sentence embeddings (they cannot be
-    #: trained on cached embeddings).
-    needs_tokens: ClassVar[bool] = False
+    #: How the loss gets its embeddings, the one thing ``train`` reads to decide how to run it.
+    embedding_path: ClassVar[EmbeddingPath] = EmbeddingPath.GIVEN
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Own code in forward/embed with nothing declared: train() must call that code, not go around it.
+        if "embedding_path" not in cls.__dict__ and ("forward" in cls.__dict__ or "embed" in cls.__dict__):
+            cls.embedding_path = EmbeddingPath.OWN_FORWARD
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()

@@ -39,7 +39,7 @@ and the replayed backward::
 
     value = inner(features, labels, loss_on_embeddings=matryoshka_maths)
 
-``uses_gradient_cache`` is True on these losses (per instance for ``MegaBatchMarginLoss``).
+Their ``embedding_path`` is ``EmbeddingPath.GRADIENT_CACHE`` (per instance for ``MegaBatchMarginLoss``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from lossbook.losses.base import EmbeddingLoss, LossInputError, UnsupportedModelError
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError, UnsupportedModelError
 
 __all__ = [
     "CachedEmbeddingLoss",
@@ -226,7 +226,7 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         show_progress_bar: show a bar over the mini-batches.
     """
 
-    uses_gradient_cache: ClassVar[bool] = True
+    embedding_path: ClassVar[EmbeddingPath] = EmbeddingPath.GRADIENT_CACHE
     # Tests switch this off to show that without the replayed random state, dropout breaks the gradients.
     _replay_random_state: ClassVar[bool] = True
 

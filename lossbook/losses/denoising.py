@@ -13,7 +13,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTra
 from transformers.utils import logging as hf_logging
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError
 
 __all__ = ["DenoisingAutoEncoderLoss"]
 
@@ -167,7 +167,7 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
 
     formats = (FORMATS["damaged-original"],)
     commonly_used = (FORMATS["damaged-original"],)
-    needs_tokens = True
+    embedding_path = EmbeddingPath.OWN_FORWARD  # it decodes token ids
 
     def __init__(
         self, model: nn.Module, decoder_name_or_path: str | None = None, tie_encoder_decoder: bool = True

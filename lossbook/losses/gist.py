@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError, UnsupportedModelError, check_column_count
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError, UnsupportedModelError, check_column_count
 from lossbook.losses.cached import CachedEmbeddingLoss, rows_back, slice_features
 from lossbook.losses.distributed import all_gather_with_grad, distributed_rank
 from lossbook.losses.ranking import PAIRS_HINT, check_in_batch_columns
@@ -235,6 +235,7 @@ class GISTEmbedLoss(GuidedMaths, EmbeddingLoss):
     """
 
     formats = (FORMATS["pair"], FORMATS["triplet"])
+    embedding_path = EmbeddingPath.WITH_GUIDE  # embed() runs the guide on the same texts
     max_columns = 3
     column_hint = "For more than one negative column use CachedGISTEmbedLoss. " + PAIRS_HINT
 
@@ -318,6 +319,7 @@ class CachedGISTEmbedLoss(GuidedMaths, CachedEmbeddingLoss):
     """
 
     formats = (FORMATS["pair"], FORMATS["triplet"], FORMATS["n-tuple"])
+    embedding_path = EmbeddingPath.GRADIENT_CACHE_WITH_GUIDE
     max_columns = None
     column_hint = PAIRS_HINT
     uncached_alternative = "GISTEmbedLoss"

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import LossInputError
+from lossbook.losses.base import EmbeddingPath, LossInputError
 from lossbook.losses.cached import CachedEmbeddingLoss
 from lossbook.losses.similarity import cos_sim
 
@@ -80,6 +80,8 @@ class MegaBatchMarginLoss(CachedEmbeddingLoss):
     """
 
     formats = (FORMATS["pair"],)
+    #: Set per instance: without the mini-batched version it is a plain loss on the embeddings it is given.
+    embedding_path = EmbeddingPath.GRADIENT_CACHE
     uncached_alternative = "use_mini_batched_version=False (the same loss, embedded in one pass)"
 
     def __init__(
@@ -98,7 +100,7 @@ class MegaBatchMarginLoss(CachedEmbeddingLoss):
         self.positive_margin = positive_margin
         self.negative_margin = negative_margin
         self.use_mini_batched_version = use_mini_batched_version
-        self.uses_gradient_cache = use_mini_batched_version
+        self.embedding_path = EmbeddingPath.GRADIENT_CACHE if use_mini_batched_version else EmbeddingPath.GIVEN
 
     def check_input_columns(self, sentence_features: list[Any]) -> None:
         if len(sentence_features) != 2:

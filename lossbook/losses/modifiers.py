@@ -1,19 +1,22 @@
 """Loss modifiers: wrap any loss and apply it to truncated embeddings (MatryoshkaLoss).
 
 ``AdaptiveLayerLoss`` and ``Matryoshka2dLoss`` (the same idea along the layers) are in
-``adaptive_layer``. A modifier reaches its inner loss in one of three ways:
+``adaptive_layer``. A modifier reaches its inner loss in one of three ways, chosen by the inner loss's
+``embedding_path`` (``lossbook.losses.base``):
 
-* a lossbook loss that works on embeddings (``needs_tokens`` False): embed once, then call the inner
-  ``compute_loss_from_embeddings`` on each variant of the embeddings;
-* a GradCache loss (``uses_gradient_cache``): hand the per-variant maths to its
+* a GradCache loss (``takes_loss_on_embeddings``): hand the per-variant maths to its
   ``forward(..., loss_on_embeddings=...)``, so it keeps its mini-batched embedding and replayed backward;
+* a loss whose maths is on embeddings (``embeds_then_computes``): embed once, then call the inner
+  ``compute_loss_from_embeddings`` on each variant of the embeddings;
 * any other ``nn.Module`` loss that calls ``self.model(features)``: temporarily replace the model's
   ``forward`` so that each call returns the variant being trained, as sentence-transformers does.
+
+The modifier declares the path of the loss it wraps: around a plain loss it is plain (``train`` may embed
+for it), around a GradCache loss it takes ``loss_on_embeddings`` itself, and so on.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import random
 import warnings
@@ -26,26 +29,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, embedding_path_of
 
-__all__ = ["MatryoshkaLoss", "replaced_forward", "shrink", "uses_gradient_cache", "works_on_embeddings"]
+__all__ = ["MatryoshkaLoss", "replaced_forward", "shrink"]
 
 logger = logging.getLogger(__name__)
-
-
-def uses_gradient_cache(loss: nn.Module) -> bool:
-    """True for GradCache losses, which accept ``forward(features, labels, loss_on_embeddings=...)``."""
-    if getattr(loss, "uses_gradient_cache", False):
-        return True
-    try:
-        return "loss_on_embeddings" in inspect.signature(loss.forward).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def works_on_embeddings(loss: nn.Module) -> bool:
-    """True when ``loss.compute_loss_from_embeddings`` holds all of the loss's maths (no token ids, no layers)."""
-    return isinstance(loss, EmbeddingLoss) and not loss.needs_tokens
 
 
 def model_dimension(model: nn.Module | None) -> int | None:
@@ -214,7 +202,8 @@ class MatryoshkaLoss(EmbeddingLoss):
                     self.model_dim,
                     self.model_dim,
                 )
-        if isinstance(loss, EmbeddingLoss) and loss.needs_tokens and not uses_gradient_cache(loss):
+        inner_path = embedding_path_of(loss)
+        if isinstance(loss, EmbeddingLoss) and inner_path is EmbeddingPath.OWN_FORWARD:
             raise TypeError(
                 f"MatryoshkaLoss cannot truncate the embeddings of {type(loss).__name__}: it reads token ids or "
                 "layers, or compares against a full-size copy of the model. For layers and dims together use "
@@ -224,11 +213,9 @@ class MatryoshkaLoss(EmbeddingLoss):
         self.matryoshka_dims: tuple[int, ...] = tuple(d for d, _ in pairs)
         self.matryoshka_weights: tuple[float, ...] = tuple(w for _, w in pairs)
         self.n_dims_per_step = n_dims_per_step
-        # Not named ``uses_gradient_cache``: this loss itself takes no ``loss_on_embeddings``.
-        self.inner_uses_gradient_cache = uses_gradient_cache(loss)
-        # Without compute_loss_from_embeddings, the generic path goes through model.forward; a modifier
-        # around this one must then go through model.forward as well.
-        self.needs_tokens = not (self.inner_uses_gradient_cache or works_on_embeddings(loss))
+        # Truncating keeps the inner loss's way of getting embeddings (a loss from elsewhere: through
+        # model.forward, so a modifier around this one goes through model.forward as well).
+        self.embedding_path = inner_path
 
     def sampled_dims(self) -> list[tuple[int, float]]:
         """The (dim, weight) pairs of this step, largest dim first."""
@@ -243,11 +230,15 @@ class MatryoshkaLoss(EmbeddingLoss):
             return labels[..., :dim]
         return labels
 
-    def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
+    def forward(
+        self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None, loss_on_embeddings=None
+    ) -> Tensor:
         sentence_features = list(sentence_features)
-        if self.inner_uses_gradient_cache:
-            return self.loss(sentence_features, labels, loss_on_embeddings=self.compute_loss_from_embeddings)
-        if works_on_embeddings(self.loss):
+        if self.embedding_path.takes_loss_on_embeddings:
+            # The maths of a modifier around this one (which calls ours per variant), or ours.
+            maths = loss_on_embeddings or self.compute_loss_from_embeddings
+            return self.loss(sentence_features, labels, loss_on_embeddings=maths)
+        if self.embedding_path.embeds_then_computes:
             return self.compute_loss_from_embeddings(self.loss.embed(sentence_features), labels)
         return self._forward_through_model(sentence_features, labels)
 

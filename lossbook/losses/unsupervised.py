@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError, check_batch_size, check_column_count
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError, check_batch_size, check_column_count
 from lossbook.losses.similarity import cos_sim, similarity_name
 
 __all__ = ["ContrastiveTensionLoss", "ContrastiveTensionLossInBatchNegatives", "identical_rows"]
@@ -92,7 +92,7 @@ class ContrastiveTensionLoss(EmbeddingLoss):
     formats = (FORMATS["anchor-anchor"],)
     # The seed table lists CT for unlabelled data; after correcting its swap, that is this format.
     commonly_used = (FORMATS["anchor-anchor"],)
-    needs_tokens = True
+    embedding_path = EmbeddingPath.OWN_FORWARD  # it compares with its own copy of the model
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)
@@ -190,7 +190,7 @@ class ContrastiveTensionLossInBatchNegatives(EmbeddingLoss):
     # The seed table lists the in-batch variant for unlabelled data; after correcting its swap, that is single
     # sentences.
     commonly_used = (FORMATS["sentences"],)
-    needs_tokens = True
+    embedding_path = EmbeddingPath.OWN_FORWARD  # it compares with its own copy of the model
 
     def __init__(self, model: nn.Module, scale: float = 20.0, similarity_fct=cos_sim) -> None:
         super().__init__(model)
