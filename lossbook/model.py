@@ -37,6 +37,7 @@ from lossbook.model_files import (
     write_into_folder,
     write_sentence_transformers_layout,
 )
+from lossbook.precision import choose_precision
 from lossbook.validate import check_dim, check_max_seq_length, check_texts, whole_number
 
 logger = logging.getLogger(__name__)
@@ -154,7 +155,8 @@ class EmbeddingModel(nn.Module):
         added. With ``output_all_layers=True`` it also adds ``"all_layer_embeddings"`` (the hidden
         states of the embedding layer and of every transformer layer, as sentence-transformers names
         them) and ``"layer_sentence_embeddings"`` (a list with one pooled, normalised embedding per
-        transformer layer, index 0 = layer 1).
+        transformer layer, index 0 = layer 1). ``features`` may carry ``"inputs_embeds"`` (B, T, D), the
+        token vectors already looked up (``token_vectors``), instead of looking them up from ``"input_ids"``.
         """
         model_inputs = {
             key: features[key] for key in ("input_ids", "attention_mask", "token_type_ids") if key in features
@@ -165,6 +167,9 @@ class EmbeddingModel(nn.Module):
                 f"got keys {sorted(features)}. Build them with model.tokenize(texts)."
             )
         model_inputs = {key: value.to(self.device) for key, value in model_inputs.items()}
+        if "inputs_embeds" in features:
+            model_inputs["inputs_embeds"] = features["inputs_embeds"]
+            del model_inputs["input_ids"]
         outputs = self.transformer(**model_inputs, output_hidden_states=output_all_layers, return_dict=True)
         token_embeddings = outputs.last_hidden_state
         mask = model_inputs["attention_mask"]
@@ -177,6 +182,10 @@ class EmbeddingModel(nn.Module):
             features["all_layer_embeddings"] = hidden_states
             features["layer_sentence_embeddings"] = [self.pool(h, mask) for h in hidden_states[1:]]
         return features
+
+    def token_vectors(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """The word-embedding rows of ``input_ids`` (any shape, plus a last dim D): the first step of ``forward``."""
+        return self.transformer.get_input_embeddings()(input_ids.to(self.device))
 
     def pool(self, token_embeddings: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Mean-pool token vectors over the mask and normalise (if the model does): a sentence embedding."""
@@ -198,6 +207,7 @@ class EmbeddingModel(nn.Module):
         normalize: bool = True,
         convert_to_numpy: bool = False,
         show_progress: bool | None = None,
+        mixed_precision: bool | str = False,
     ) -> torch.Tensor | np.ndarray:
         """Embed texts in eval mode, longest first, and return them in the order given.
 
@@ -210,6 +220,9 @@ class EmbeddingModel(nn.Module):
             normalize: L2-normalise the result (after truncation).
             convert_to_numpy: return a float32 numpy array instead of a CPU tensor.
             show_progress: a tqdm bar; ``None`` shows one for more than 1,000 texts.
+            mixed_precision: ``False`` (the default: embeddings exactly as in fp32), ``True`` (bf16 / fp16
+                autocast), or ``"auto"`` (autocast where the device makes it pay, as in ``lossbook.train``;
+                ``lossbook.precision``). The result is float32 either way.
 
         Returns:
             (N, dim) embeddings; a single text gives shape (dim,).
@@ -221,6 +234,7 @@ class EmbeddingModel(nn.Module):
         if dim is not None:
             check_dim(dim, self.embedding_dim)
         layer_index = None if layer is None else self._layer_index(layer)
+        precision = choose_precision(self.device, mixed_precision, self)
 
         # Sorting by length keeps padding, and so wasted matrix products, small in every batch.
         order = np.argsort([-len(text) for text in texts], kind="stable")
@@ -232,7 +246,8 @@ class EmbeddingModel(nn.Module):
             show = len(texts) > 1000 if show_progress is None else show_progress
             for start in tqdm(starts, desc="encode", disable=not show, leave=False):
                 batch = [texts[i] for i in order[start : start + batch_size]]
-                features = self.forward(self.tokenize(batch), output_all_layers=layer_index is not None)
+                with precision.autocast(self.device):
+                    features = self.forward(self.tokenize(batch), output_all_layers=layer_index is not None)
                 if layer_index is None:
                     embedding = features["sentence_embedding"]
                 else:

@@ -41,8 +41,8 @@ def step_loss(
     if frozen is not None:
         value = frozen.loss(rows, labels)
     elif embedding_path_of(loss).embeds_any_way:
-        columns = [[column[row] for row in rows] for column in tokens.columns]
-        value = loss.compute_loss_from_embeddings(embed_columns_sorted(model, columns, pad_id, target), labels)
+        embeddings = embed_columns_sorted(model, tokens.ids(rows), pad_id, target)
+        value = loss.compute_loss_from_embeddings(embeddings, labels)
     else:
         value = loss(tokens.features(rows, pad_id, target), labels)
     # Losses made of named parts (GlobalOrthogonalRegularizationLoss) train on their sum.

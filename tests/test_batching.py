@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import random
 
+import datasets
 import pytest
 import torch
 
-from lossbook.batching import chunk_overhead_tokens, embed_columns_sorted, length_sorted_chunks
+from lossbook.batching import TokenizedColumns, chunk_overhead_tokens, embed_columns_sorted, length_sorted_chunks
 
 
 def _cost(lengths, chunks, overhead):
@@ -65,3 +66,79 @@ def test_a_big_batch_is_split_quickly():
     assert time.perf_counter() - start < 1.0
     assert chunks[0][0] == 0 and chunks[-1][1] == 4096
     assert all(lengths[s - 1] != lengths[s] for s, _ in chunks[1:])
+
+
+class _PerChunkLookup(torch.nn.Module):
+    """The same model without ``token_vectors``: every chunk looks its tokens up on its own."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.inner = model
+
+    def forward(self, features):
+        return self.inner(features)
+
+
+def test_one_lookup_per_step_gives_the_gradients_of_per_column_embedding(tiny):
+    rng = random.Random(1)
+    words = "the a cat dog sat on mat under tree near house river quickly slowly".split()
+    columns_text = [[" ".join(rng.choices(words, k=rng.randint(1, 25))) for _ in range(6)] for _ in range(2)]
+    tiny = tiny.double()
+    ids = [tiny.tokenizer(texts)["input_ids"] for texts in columns_text]
+    pad = tiny.tokenizer.pad_token_id
+
+    def gradients(embed):
+        tiny.zero_grad(set_to_none=True)
+        first, second = embed()
+        (first * second).sum().mul(3).add(first.pow(2).sum()).backward()
+        return {name: p.grad.clone() for name, p in tiny.named_parameters() if p.grad is not None}
+
+    tiny.eval()  # dropout off (the paths draw their masks in another order); gradients still flow
+    lengths = sorted(len(row) for column in ids for row in column)
+    assert len(length_sorted_chunks(lengths, 0)) > 1  # several chunks: the one lookup is shared out
+    once = gradients(lambda: embed_columns_sorted(tiny, ids, pad, torch.device("cpu"), 0))
+    per_chunk = gradients(lambda: embed_columns_sorted(_PerChunkLookup(tiny), ids, pad, torch.device("cpu"), 0))
+    per_column = gradients(lambda: [tiny(tiny.tokenize(texts))["sentence_embedding"] for texts in columns_text])
+    assert once.keys() == per_chunk.keys() == per_column.keys()
+    assert "transformer.embeddings.word_embeddings.weight" in once
+    for name in once:
+        torch.testing.assert_close(once[name], per_chunk[name], atol=1e-12, rtol=0)
+        torch.testing.assert_close(once[name], per_column[name], atol=1e-10, rtol=0)
+
+
+class _CountingTokenizer:
+    """A tokenizer that counts the texts it is asked to tokenize (everything else is the real one's)."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer, self.texts = tokenizer, 0
+
+    def __call__(self, texts, **kwargs):
+        self.texts += len(texts)
+        return self.tokenizer(texts, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.tokenizer, name)
+
+
+def test_rows_are_tokenized_when_a_step_first_draws_them(tiny):
+    data = datasets.Dataset.from_dict({"a": [f"text {i}" for i in range(100)], "b": [f"other {i}" for i in range(100)]})
+    tiny.tokenizer = _CountingTokenizer(tiny.tokenizer)
+    tokens = TokenizedColumns.build(tiny, data, ["a", "b"], None, 32)
+    assert tiny.tokenizer.texts == 0 and len(tokens) == 100
+    first = tokens.ids([3, 5, 3])
+    assert tiny.tokenizer.texts == 4  # rows 3 and 5, two columns
+    assert first[0][0] == first[0][2] == tiny.tokenizer.tokenizer("text 3")["input_ids"]
+    tokens.ids([5, 7])
+    assert tiny.tokenizer.texts == 6  # only row 7 is new
+
+
+def test_a_brief_run_tokenizes_only_the_rows_it_trains_on(tiny):
+    from lossbook import losses
+    from lossbook.train import train
+
+    data = datasets.Dataset.from_dict(
+        {"anchor": [f"question {i}" for i in range(400)], "positive": [f"answer {i}" for i in range(400)]}
+    )
+    tiny.tokenizer = _CountingTokenizer(tiny.tokenizer)
+    train(tiny, losses.MultipleNegativesRankingLoss(tiny), data, steps=3, batch_size=8, progress=False)
+    assert tiny.tokenizer.texts == 3 * 8 * 2  # three batches of eight pairs, not 400 pairs
