@@ -3,7 +3,8 @@
 Each finding says what is wrong, how many rows it touches, and how to fix it. The checks:
 
 * the format does not fit the loss (and which converter would make it fit);
-* extra columns that would be taken as inputs; empty texts;
+* extra columns that would be taken as inputs; empty texts; input columns that hold only numbers (a label
+  column under another name, read as text);
 * column order that looks swapped (a "positive" column first, anchors much longer than positives);
 * labels that are missing (NaN, inf, empty) or outside the loss's range (scores outside 0..1, binary
   labels other than 0/1);
@@ -11,6 +12,10 @@ Each finding says what is wrong, how many rows it touches, and how to fix it. Th
 * class ids that are not 0..K-1 (where SoftmaxLoss uses them as indices);
 * duplicates that become false negatives for in-batch-negative losses;
 * classes with a single example, useless to batch-triplet losses.
+
+A finding knows whether it is ``fatal`` (training cannot work until it is fixed: ``train()`` refuses the
+data); ``report.format_problem`` is the finding that the data cannot be read, or is not in a format the
+loss takes, which the converters of ``lossbook.table.conversion_for`` may fix.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ __all__ = ["CheckReport", "Finding", "check"]
 # Formats whose losses use the other rows of the batch as negatives.
 _IN_BATCH_FORMATS = {"pair", "triplet", "n-tuple"}
 _SWAPPED_FIRST_NAMES = {"positive", "negative", "answer", "passage", "document", "doc", "response", "context"}
+# Findings after which training cannot work: data that cannot be read, a format the loss does not take, and
+# missing labels (the loss of the first batch holding a NaN label is NaN, and training stops there).
+_FATAL_KINDS = frozenset({"unreadable", "wrong-format", "missing-labels"})
+# Enough rows to tell a column of numbers from a column of texts without reading a large set in full.
+_SAMPLE_ROWS = 2000
 
 
 @dataclass
@@ -40,6 +50,16 @@ class Finding:
     fix: str
     rows: int | None = None
 
+    @property
+    def fatal(self) -> bool:
+        """True when training on the data cannot work until this is fixed (``train()`` refuses the data)."""
+        return self.kind in _FATAL_KINDS
+
+    @property
+    def handled_by_sampler(self) -> bool:
+        """True for repeated texts: ``train()``'s no-duplicates sampler keeps copies out of one batch itself."""
+        return self.kind == "duplicates"
+
     def __str__(self) -> str:
         count = f" ({self.rows:,} rows)" if self.rows is not None else ""
         return f"[{self.kind}]{count} {self.message} Fix: {self.fix}"
@@ -47,15 +67,25 @@ class Finding:
 
 @dataclass
 class CheckReport:
-    """What ``check`` found; empty ``findings`` means the data looks right for the loss."""
+    """What ``check`` found; empty ``findings`` means the data looks right for the loss.
+
+    ``format_problem`` is the finding that the data cannot be read (``detection`` is then None) or is in a
+    format the target does not take; None when the format fits.
+    """
 
     detection: Detection | None
     target: str
     findings: list[Finding] = field(default_factory=list)
+    format_problem: Finding | None = None
 
     @property
     def ok(self) -> bool:
         return not self.findings
+
+    @property
+    def fatal_findings(self) -> list[Finding]:
+        """The findings that make training impossible (empty when the data can train the loss)."""
+        return [finding for finding in self.findings if finding.fatal]
 
     def kinds(self) -> set[str]:
         return {finding.kind for finding in self.findings}
@@ -96,7 +126,8 @@ def check(data, loss_or_format) -> CheckReport:
     try:
         detection = detect_format(dataset)
     except FormatError as error:
-        report.findings.append(Finding("unreadable", str(error), "see the message above"))
+        report.format_problem = Finding("unreadable", str(error), "see the message above")
+        report.findings.append(report.format_problem)
         return report
     report.detection = detection
     fmt = detection.format
@@ -107,14 +138,13 @@ def check(data, loss_or_format) -> CheckReport:
     ]
     if not accepted:
         wanted = " or ".join(f"'{target.title}'" for target in targets)
-        report.findings.append(
-            Finding(
-                "wrong-format",
-                f"The data is '{fmt.title}' but {target_name} needs {wanted}.",
-                "convert the data (lossbook.table.losses_for(format, via_conversion=True) lists the converters), "
-                "or pick a loss for this format.",
-            )
+        report.format_problem = Finding(
+            "wrong-format",
+            f"The data is '{fmt.title}' but {target_name} needs {wanted}.",
+            "convert the data (lossbook.table.losses_for(format, via_conversion=True) lists the converters), "
+            "or pick a loss for this format.",
         )
+        report.findings.append(report.format_problem)
     effective = next((target for target in accepted if target.key != "any"), fmt)
     report.findings += _text_findings(dataset, detection, targets)
     report.findings += _order_findings(dataset, detection)
@@ -144,7 +174,27 @@ def _text_findings(dataset: datasets.Dataset, detection: Detection, targets: tup
         empty = sum(1 for text in dataset[column] if not text or not str(text).strip())
         if empty:
             findings.append(Finding("empty-text", f"Column '{column}' has empty texts.", "filter them out.", empty))
+        elif _all_numbers(dataset[column][:_SAMPLE_ROWS]):
+            findings.append(
+                Finding(
+                    "numbers-as-text",
+                    f"Column '{column}' holds only numbers, yet it is fed to the model as text (only a column "
+                    "named label, labels, score or scores is read as the label).",
+                    f"if it is the label, rename it to 'label' (classes, 0/1) or 'score' (floats): "
+                    f"dataset.rename_column('{column}', 'score'), or rename it in the file's header.",
+                )
+            )
     return findings
+
+
+def _all_numbers(texts: list[str]) -> bool:
+    """True when every text reads as a number ('0.5', '3', '1e-2'), as a label column's values do."""
+    try:
+        for text in texts:
+            float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _order_findings(dataset: datasets.Dataset, detection: Detection) -> list[Finding]:

@@ -21,21 +21,22 @@ import os
 import sys
 from pathlib import Path
 
-from lossbook.cli_inputs import (
-    CliError,
-    Data,
-    EvalPlan,
-    Evaluator,
+from lossbook.run_data import Data, SetupError, eval_data_for, load_data
+from lossbook.run_setup import (
+    Evaluation,
     build_loss,
-    choose_eval_data,
-    load_data,
+    choose_evaluation,
     loss_class,
-    prepare_evaluation,
+    parse_dims,
     refuse_unbuildable,
     refuse_wrong_format,
 )
 
 __all__ = ["CliError", "main"]
+
+
+class CliError(SetupError):
+    """An error the user can fix; printed as one line, exit code 2 (as every ``SetupError`` is)."""
 
 
 # -- commands --------------------------------------------------------------------------------------
@@ -82,9 +83,11 @@ def cmd_train(args) -> int:
     if (out / "history.json").exists() and not args.overwrite:
         raise CliError(f"{out} already holds a run (history.json); pick another --out or pass --overwrite.")
     data = load_data(args.data, rows=args.rows)
-    refuse_unbuildable(cls, data, args.matryoshka_dims)
+    refuse_unbuildable(cls, args.matryoshka_dims)
     refuse_wrong_format(cls, data)
-    evaluation = prepare_evaluation(args, data, choose_eval_data(args, data), explicit=bool(args.eval_data))
+    evaluation = choose_evaluation(
+        data, eval_data_for(data, args.eval_data), rows=args.eval_rows, seed=args.seed, required=bool(args.eval_data)
+    )
 
     from lossbook.model import load_model, tiny_model
     from lossbook.planner import plan
@@ -99,13 +102,14 @@ def cmd_train(args) -> int:
     except (OSError, ValueError) as error:
         raise CliError(f"Cannot load the model {args.model or 'all-MiniLM-L6-v2'}: {error}") from None
     print(f"Model: {model!r}")
-    loss = build_loss(cls, model, data, args.matryoshka_dims)
+    loss = build_loss(cls, model, data.dataset, matryoshka_dims=args.matryoshka_dims)
     if evaluation and args.matryoshka_dims:  # each trained dim, and the full size
         evaluation.dims = sorted(set(loss.matryoshka_dims) | {model.embedding_dim}, reverse=True)
     print(f"Loss: {_loss_title(loss)}" + (f", dims {list(loss.matryoshka_dims)}" if args.matryoshka_dims else ""))
 
-    try:
-        measured = plan(
+    estimate = None
+    try:  # a few real steps of this very run (same sampler, precision, fast mode); the model is put back
+        estimate = plan(
             model,
             loss,
             data.dataset,
@@ -113,14 +117,14 @@ def cmd_train(args) -> int:
             steps=args.steps,
             max_seq_length=args.max_seq_length,
             device=args.device,
+            lr=args.lr,
+            seed=args.seed,
+            freeze_encoder=args.freeze_encoder,
         )
-        print(f"Plan: {measured}")
+        print(f"Plan: {estimate}")
     except (RuntimeError, ValueError) as error:  # e.g. out of memory: training would fail the same way, and say so
         print(f"Plan: could not measure a step ({type(error).__name__}: {' '.join(str(error).split())[:200]})")
-    if args.freeze_encoder:
-        print("  (measured on a full fine-tuning step; --freeze-encoder trains only a head and is much faster)")
 
-    evaluator = Evaluator(evaluation) if evaluation else None
     try:
         history = train(
             model,
@@ -132,7 +136,7 @@ def cmd_train(args) -> int:
             max_seq_length=args.max_seq_length,
             device=args.device,
             seed=args.seed,
-            evaluator=evaluator,
+            evaluator=evaluation,
             eval_every=args.eval_every,
             freeze_encoder=args.freeze_encoder,
             progress=not args.no_progress,
@@ -143,6 +147,10 @@ def cmd_train(args) -> int:
         raise CliError(str(error)) from None
     history.label = f"{_loss_title(loss)} on {data.label}"
     print(f"Trained: {history}")
+    if estimate is not None and len(history.steps) > 1:
+        print(f"Time: {estimate.against(history.seconds_per_step)}")
+    else:
+        print(f"Time: {history.seconds_per_step:.2f} s per step")
 
     out.mkdir(parents=True, exist_ok=True)
     files = [
@@ -150,7 +158,8 @@ def cmd_train(args) -> int:
         model.save(out / "model", overwrite=args.overwrite),
         plot_loss(history, out / "loss.png"),
     ]
-    metrics = _metrics_record(args, data, evaluation, evaluator, history)
+    metrics = _metrics_record(args, data, evaluation, history)
+    metrics["estimated_seconds_per_step"] = estimate.seconds_per_step if estimate is not None else None
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     files.append(out / "metrics.json")
     if metrics["after"] is not None:
@@ -165,7 +174,7 @@ def _loss_title(loss) -> str:
     return f"{type(loss).__name__}({type(inner).__name__})" if inner is not None else type(loss).__name__
 
 
-def _metrics_record(args, data: Data, evaluation: EvalPlan | None, evaluator: Evaluator | None, history) -> dict:
+def _metrics_record(args, data: Data, evaluation: Evaluation | None, history) -> dict:
     record = {
         "loss": history.loss_name,
         "base_loss": loss_class(args.loss).__name__,
@@ -177,7 +186,7 @@ def _metrics_record(args, data: Data, evaluation: EvalPlan | None, evaluator: Ev
         "device": history.device,
         "eval_data": evaluation.data.label if evaluation else None,
         "eval_rows": len(evaluation.data.dataset) if evaluation else None,
-        "primary": evaluator.primary if evaluator else None,
+        "primary": evaluation.primary if evaluation else None,
         "before": None,
         "after": None,
     }
@@ -253,11 +262,9 @@ def _positive(text: str) -> int:
 
 
 def _dims(text: str) -> list[int]:
-    from lossbook.runs import parse_dims
-
     try:
         return parse_dims(text)
-    except ValueError as error:
+    except SetupError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
@@ -339,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("LOSSBOOK_DEBUG"):
             raise
         message = " ".join(str(error).split()) or type(error).__name__
-        if not isinstance(error, CliError):
+        if not isinstance(error, SetupError):
             message = f"{type(error).__name__}: {message} (set LOSSBOOK_DEBUG=1 for the traceback)"
         print(f"lossbook: error: {message}", file=sys.stderr)
         return 2

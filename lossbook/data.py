@@ -28,6 +28,7 @@ from pathlib import Path
 import datasets
 import huggingface_hub
 
+from lossbook.data_files import read_data_file
 from lossbook.validate import did_you_mean
 
 __all__ = [
@@ -212,8 +213,8 @@ _SPLIT_COLUMNS = {
     ("xquad-retrieval", "queries"): ("qid", "text"),
     ("xquad-retrieval", "corpus"): ("pid", "title", "text"),
 }
-_INT_COLUMNS = {"label"}
-_FLOAT_COLUMNS = {"score"}
+# The registry's label columns: class ids and scores (read_data_file types them, and names the line of a bad value).
+_COLUMN_KINDS = {"label": int, "score": float}
 
 
 def bundled_data_folder() -> Path:
@@ -381,27 +382,25 @@ def _columns(spec: DatasetSpec, split: str) -> tuple[str, ...]:
 
 
 def _read_csv(spec: DatasetSpec, split: str, paths: list[Path]) -> datasets.Dataset:
-    """Read CSV files into a Dataset; text stays text (no 'NA' -> NaN), labels become ints, scores floats."""
+    """The CSV files of one split as a Dataset (``read_data_file``: texts stay text, labels ints, scores floats)."""
     columns = _columns(spec, split)
     table: dict[str, list] = {column: [] for column in columns}
     for path in paths:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            absent = [column for column in columns if column not in (reader.fieldnames or [])]
-            if absent:
-                raise ValueError(f"{path} lacks the column(s) {absent}; it has {reader.fieldnames}.")
-            for row in reader:
-                # Typed first, so that a malformed value is reported with its file and line, not by the transform.
-                typed = {column: _typed(column, row[column], path, reader.line_num) for column in columns}
-                if spec.csv_transform is not None:
-                    typed.update(spec.csv_transform(typed))
-                for column in columns:
-                    table[column].append(typed[column])
+        # Typed while read, so that a malformed value is reported with its file and line, not by the transform.
+        part = read_data_file(path, kinds=_COLUMN_KINDS)
+        absent = [column for column in columns if column not in part.column_names]
+        if absent:
+            raise ValueError(f"{path} lacks the column(s) {absent}; it has {part.column_names}.")
+        for column in columns:
+            table[column] += list(part[column])
+    if spec.csv_transform is not None:
+        rows = [dict(zip(columns, values)) for values in zip(*table.values())]
+        for row in rows:
+            row.update(spec.csv_transform(row))
+        table = {column: [row[column] for row in rows] for column in columns}
     features = datasets.Features(
         {
-            column: datasets.Value(
-                "int64" if column in _INT_COLUMNS else "float64" if column in _FLOAT_COLUMNS else "string"
-            )
+            column: datasets.Value({int: "int64", float: "float64"}.get(_COLUMN_KINDS.get(column), "string"))
             for column in columns
         }
     )
@@ -427,18 +426,6 @@ def _label_names(folder: Path) -> list[str] | None:
         return None
     names = {int(row["label"]): row["label_name"] for row in rows}
     return [names[i] for i in range(len(names))] if sorted(names) == list(range(len(names))) else None
-
-
-def _typed(column: str, value, path: Path, line: int):
-    try:
-        if column in _INT_COLUMNS:
-            return int(value)
-        if column in _FLOAT_COLUMNS:
-            return float(value)
-    except (TypeError, ValueError):
-        kind = "an integer class id" if column in _INT_COLUMNS else "a number"
-        raise ValueError(f"{path}, line {line}: column {column!r} should hold {kind}, found {value!r}.") from None
-    return value
 
 
 @dataclass

@@ -43,6 +43,7 @@ from lossbook.metrics import (
 from lossbook.validate import model_with_encode, whole_number
 
 __all__ = [
+    "EVALUABLE_FORMATS",
     "BinaryResult",
     "ClassificationResult",
     "EvaluationWarning",
@@ -248,6 +249,14 @@ def evaluate_retrieval(
 
 
 # -- one entry point ---------------------------------------------------------------------------
+# The data formats ``evaluate`` scores, each with the name of its main metric; single sentences + class are
+# scored by k-NN, voting with ``train=`` (training rows). Whoever asks "can this data be evaluated?" reads this.
+EVALUABLE_FORMATS = {
+    "pair-score": "Spearman",
+    "pair-binary": "AP",
+    "triplet": "accuracy",
+    "sentence-class": "k-NN accuracy",
+}
 _BY_FORMAT = {"pair-score": evaluate_sts, "pair-binary": evaluate_binary, "triplet": evaluate_triplets}
 
 
@@ -282,10 +291,10 @@ def evaluate(
                 "Single sentences with classes are evaluated by k-NN against a train set: pass train=<train data>."
             )
         return evaluate_classification(model, train, data, k=k, **common)
-    if key not in _BY_FORMAT:
+    if key not in EVALUABLE_FORMATS:
         raise ValueError(
-            f"No evaluator for data of format {key!r}. evaluate handles pair-score (STS), pair-binary, triplet, "
-            "sentence-class (with train=) and a RetrievalSet."
+            f"No evaluator for data of format {key!r}. evaluate handles {', '.join(EVALUABLE_FORMATS)} "
+            "(sentence-class with train=) and a RetrievalSet."
         )
     return _BY_FORMAT[key](model, data, **common)
 

@@ -18,6 +18,8 @@ import numpy as np
 from scipy import stats
 from sklearn import metrics as sklearn_metrics
 
+from lossbook.similarity import cos_sim_np, normalize_rows_np, pairwise_cos_sim_np
+
 __all__ = [
     "BinaryResult",
     "ClassificationResult",
@@ -190,17 +192,12 @@ class Grid:
 # -- core metrics on precomputed embeddings ----------------------------------------------------
 def _cosine_rows(a: np.ndarray, b: np.ndarray, n: int | None = None) -> np.ndarray:
     """Cosine of each row of ``a`` with the same row of ``b`` (both must have ``n`` rows when given)."""
-    a, b = _unit(a), _unit(b)
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.ndim != 2 or a.shape != b.shape or (n is not None and len(a) != n):
         raise ValueError(
             f"Expected two (N, dim) embedding arrays of one shape with N = {n}; got {a.shape} and {b.shape}."
         )
-    return np.sum(a * b, axis=1)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+    return pairwise_cos_sim_np(a, b)
 
 
 def sts_metrics(emb1: np.ndarray, emb2: np.ndarray, gold: Sequence[float]) -> STSResult:
@@ -351,7 +348,7 @@ def knn_metrics(
             EvaluationWarning,
             stacklevel=2,
         )
-    similarity = _unit(test) @ _unit(train).T
+    similarity = cos_sim_np(test, train)  # (test, train)
     nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
     correct = 0
     for row, gold in zip(nearest, test_labels):
@@ -387,7 +384,7 @@ def retrieval_metrics(
         raise ValueError("No query has a relevant passage; retrieval needs `relevant` to name some for the queries.")
     depth = min(max(k_values + [10]), len(corpus_ids))
     discount = 1.0 / np.log2(np.arange(2, depth + 2))
-    queries, corpus = _unit(query_emb[kept]), _unit(corpus_emb)
+    queries, corpus = normalize_rows_np(query_emb[kept]), normalize_rows_np(corpus_emb)
     mrr, ndcg, recall, hit = [], [], {k: [] for k in k_values}, {k: [] for k in k_values}
     for start in range(0, len(kept), 512):  # bounded memory: a block of queries x the whole corpus
         similarity = queries[start : start + 512] @ corpus.T

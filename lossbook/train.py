@@ -131,7 +131,7 @@ def train(
     max_seq_length = sequence_length(model, max_seq_length)
     report = refuse_unfit_data(dataset, loss)
     for finding in report.findings:
-        if finding.kind != "duplicates":  # the no-duplicates sampler takes care of those
+        if not finding.handled_by_sampler:
             warnings.warn(str(finding), stacklevel=2)
     if lr == 0:
         warnings.warn(

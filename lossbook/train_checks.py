@@ -16,10 +16,10 @@ import torch
 from torch import nn
 
 from lossbook.checks import CheckReport, check
-from lossbook.convert import reachable
 from lossbook.history import History
 from lossbook.losses.base import EmbeddingLoss
 from lossbook.samplers import SAMPLERS
+from lossbook.table import conversion_for
 from lossbook.validate import callables, check_max_seq_length, number, one_of, optional_whole_number, whole_number
 
 __all__ = [
@@ -32,8 +32,6 @@ __all__ = [
     "sequence_length",
 ]
 
-# Findings that make training impossible or meaningless (NaN labels give a NaN loss at the first batch holding one).
-_FATAL_FINDINGS = {"wrong-format", "unreadable", "missing-labels"}
 BATCH_SIZE_FIX = (
     "Every step needs at least 2 rows (in-batch losses compare each row with the others); e.g. batch_size=16."
 )
@@ -142,23 +140,19 @@ def sequence_length(model, max_seq_length) -> int:
 
 
 def refuse_unfit_data(dataset: datasets.Dataset, loss: nn.Module) -> CheckReport:
-    """``check(dataset, loss)``; a finding that makes training impossible raises, with the converters that fix it."""
+    """``check(dataset, loss)``; a fatal finding raises, with the converters that fix a wrong format."""
     report = check(dataset, loss)
-    if any(finding.kind in _FATAL_FINDINGS for finding in report.findings):
+    if report.fatal_findings:
         raise TrainingError(_explain_mismatch(report, loss))
     return report
 
 
 def _explain_mismatch(report: CheckReport, loss: nn.Module) -> str:
     lines = [str(report)]
-    detection = report.detection
-    if detection is not None and "wrong-format" in report.kinds():
-        paths = reachable(detection.format)
-        for fmt in getattr(loss, "formats", ()):
-            if fmt.key in paths and paths[fmt.key]:
-                chain = " then ".join(f"lossbook.convert.{conv.name}" for conv in paths[fmt.key])
-                lines.append(f"To train {type(loss).__name__} on this data, convert it with {chain}.")
-                break
+    if report.detection is not None and report.format_problem is not None:
+        option = conversion_for(report.detection.format, loss)
+        if option is not None:
+            lines.append(f"To train {type(loss).__name__} on this data, convert it with {option.recipe}.")
         else:
             lines.append("Pick a loss for this format: lossbook.table.losses_for(lossbook.detect_format(data).format).")
     return "\n".join(lines)

@@ -20,12 +20,13 @@ import matplotlib.pyplot as plt
 
 from lossbook import plots
 from lossbook.checks import check
-from lossbook.data import DATASETS, load_dataset
+from lossbook.data import DATASETS
 from lossbook.detect import detect_format
 from lossbook.formats import FORMATS
 from lossbook.planner import plan
-from lossbook.runs import build_loss, loss_card, parse_dims, unknown_loss_message, yardstick
-from lossbook.table import losses_for
+from lossbook.run_data import Data, load_data
+from lossbook.run_setup import build_loss, choose_evaluation, loss_class, parse_dims
+from lossbook.table import loss_card, losses_for
 from lossbook.train import train
 
 __all__ = ["LossExplorer"]
@@ -56,6 +57,7 @@ def _css(widget, name: str):
 
 
 POOL_ROWS = 5_000  # rows the explorer loads of a data set, to sample its training rows from
+EVAL_ROWS = 300  # rows a run is evaluated on (held out of its training rows, or a validation split's first)
 
 
 class LossExplorer:
@@ -77,6 +79,7 @@ class LossExplorer:
         self.source: str | None = None  # where the chosen data set came from
         self.loss_name: str | None = None
         self.history = None
+        self.estimate = None  # the planner's Plan for the chosen loss and data, shown next to the run's time
         self.trained_model = None
         self.results: dict = {}
         self.message = ""
@@ -202,7 +205,7 @@ class LossExplorer:
             )
             return None
         # A bounded pool, not the whole split: from the Hub only these rows are downloaded (all-nli has ~942k).
-        data = load_dataset(name, split, rows=max(self.train_rows, POOL_ROWS), verbose=False)
+        data = load_data(name, split, rows=max(self.train_rows, POOL_ROWS), verbose=False).dataset
         self.dataset = data.shuffle(seed=0).select(range(min(self.train_rows, len(data))))
         self.dataset_name = name
         self.detection = detect_format(self.dataset)
@@ -277,11 +280,8 @@ class LossExplorer:
 
     # -- step 2: the loss ------------------------------------------------------------------------
     def select_loss(self, name: str):
-        from lossbook import losses
-
-        if name not in losses.LOSS_NAMES:
-            raise ValueError(unknown_loss_message(name))
-        card = loss_card(getattr(losses, name))
+        """Show the loss's card (summary, formula, inputs, reference) and, with data loaded, the run's estimate."""
+        card = loss_card(loss_class(name, exact=True))  # the list offers exact names; a typo gets the closest
         self.loss_name = name
         self.loss_info.value = (
             f"<b>{card.name}</b>: {_rst(card.summary)}<br>$$ {html.escape(card.formula)} $$"
@@ -307,7 +307,7 @@ class LossExplorer:
 
     def _estimate(self) -> None:
         model = self.model
-        estimate = plan(
+        self.estimate = estimate = plan(
             model,
             self._build_loss(model, self.dataset),
             self.dataset,
@@ -315,6 +315,7 @@ class LossExplorer:
             steps=self.steps.value,
             max_seq_length=64,
             repeats=1,
+            lr=self.learning_rate.value,
         )
         self.plan_info.value = (
             f"Device: <b>{html.escape(str(model.device))}</b>. Estimate: {html.escape(str(estimate))}"
@@ -341,11 +342,12 @@ class LossExplorer:
         self._stop.set()
 
     def _run(self):
-        measure = yardstick(self.dataset_name, self.dataset)
+        data = Data(self.dataset, self.dataset_name or "the data", self.dataset_name)
+        evaluation = choose_evaluation(data, hold_out=EVAL_ROWS)
         model = copy.deepcopy(self.model)
-        loss = self._build_loss(model, measure.train_data)
+        loss = self._build_loss(model, evaluation.train_data)
         self.progress.max, self.progress.value = self.steps.value, 0
-        before = measure.measure(model)
+        before = evaluation.measure(model)
 
         def on_step(step, history):
             self.progress.value = step
@@ -355,7 +357,7 @@ class LossExplorer:
         self.history = train(
             model,
             loss,
-            measure.train_data,
+            evaluation.train_data,
             steps=self.steps.value,
             batch_size=self.batch_size.value,
             lr=self.learning_rate.value,
@@ -366,23 +368,26 @@ class LossExplorer:
         )
         self.live_plot.value = _png(plots.loss_curves([self.history]))
         self.trained_model = model
-        self._show_results(measure, before)
-        self._say(f"Run {self.history.stopped}: {len(self.history.steps)} steps in {self.history.seconds[-1]:.1f} s.")
+        self._show_results(evaluation, before)
+        timing = f"{len(self.history.steps)} steps in {self.history.seconds[-1]:.1f} s"
+        if self.estimate is not None and len(self.history.steps) > 1:
+            timing += f"; {self.estimate.against(self.history.seconds_per_step)}"
+        self._say(f"Run {self.history.stopped}: {timing}.")
         return self.history
 
-    def _show_results(self, measure, before) -> None:
-        after = measure.measure(self.trained_model)
+    def _show_results(self, evaluation, before) -> None:
+        after = evaluation.measure(self.trained_model)
         self.results = {
             "before": before.score,
             "after": after.score,
             "metric": before.primary,
-            "yardstick": measure.description,
+            "yardstick": evaluation.description,
         }
         self.result_info.value = (
-            f"{html.escape(measure.description)}: before <b>{before.score:.4f}</b>, "
+            f"{html.escape(evaluation.description)}: before <b>{before.score:.4f}</b>, "
             f"after <b>{after.score:.4f}</b> ({len(self.history.steps)} steps, {self.history.stopped})."
         )
-        texts, labels = self._projection_texts(measure.train_data)
+        texts, labels = self._projection_texts(evaluation.train_data)
         if texts:
             self.projection_plot.value = _png(
                 plots.before_after_projection(
@@ -393,14 +398,14 @@ class LossExplorer:
         if self.modifier.value == "AdaptiveLayer":
             layers = list(range(1, self.trained_model.num_layers + 1))
             curves = {
-                "base": measure.measure(self.model, layers=layers),
-                "trained": measure.measure(self.trained_model, layers=layers),
+                "base": evaluation.measure(self.model, layers=layers),
+                "trained": evaluation.measure(self.trained_model, layers=layers),
             }
             self.curve_plot.value = _png(plots.layer_curves(curves))
         else:
             curves = {
-                "base": measure.measure(self.model, dims=dims),
-                "trained": measure.measure(self.trained_model, dims=dims),
+                "base": evaluation.measure(self.model, dims=dims),
+                "trained": evaluation.measure(self.trained_model, dims=dims),
             }
             self.curve_plot.value = _png(plots.matryoshka_curves(curves))
         self.results["curves"] = curves

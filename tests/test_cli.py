@@ -277,14 +277,23 @@ def test_existing_run_is_not_overwritten_without_the_flag(capsys, tmp_path):
 def test_formats_errors(capsys, tmp_path):
     code, _, err = run(capsys, "formats", "nope")
     assert code == 2 and "Unknown data 'nope'" in err
-    numbers = tmp_path / "numbers.csv"
-    numbers.write_text("text,similarity\na cat,0.5\na dog,0.7\n")
-    code, _, err = run(capsys, "formats", str(numbers))
-    assert code == 2 and "similarity" in err and len(err.strip().splitlines()) == 1
+    word = tmp_path / "word.csv"
+    word.write_text("sentence1,sentence2,score\na cat,a kitten,0.9\na cat,a car,low\n")
+    code, _, err = run(capsys, "formats", str(word))
+    assert code == 2 and "word.csv, line 3: column 'score' should hold a number, found 'low'" in err
+    assert len(err.strip().splitlines()) == 1
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n")
     code, _, err = run(capsys, "formats", str(bad))
     assert code == 2 and "JSON Lines" in err
+
+
+def test_a_column_of_numbers_not_named_as_the_label_stays_text_and_is_flagged(capsys, tmp_path):
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("text,similarity\na cat,0.5\na dog,0.7\n")
+    code, out, _ = run(capsys, "formats", str(numbers))
+    assert code == 0 and "[pair]" in out  # only label/labels/score/scores columns are read as numbers
+    assert "[numbers-as-text]" in out and "rename_column('similarity', 'score')" in out
 
 
 def test_usage_errors_and_help(capsys):
@@ -304,3 +313,23 @@ def test_console_script_is_declared():
 
     pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
     assert pyproject["project"]["scripts"]["lossbook"] == "lossbook.cli:main"
+
+
+# -- the evaluation a run gets (lossbook.run_setup.choose_evaluation) --------------------------------------
+def test_choose_evaluation_holds_rows_out_or_refuses_with_the_formats_it_scores():
+    from lossbook.run_data import Data, SetupError, load_data
+    from lossbook.run_setup import choose_evaluation
+
+    banking = load_data("banking77", rows=200, verbose=False)
+    held_out = choose_evaluation(banking, hold_out=30)
+    assert held_out.description == "k-NN accuracy on 30 held-out sentences"
+    assert len(held_out.train_data) == 170 and held_out.reference is held_out.train_data
+    stsb = load_data("stsb", verbose=False)
+    assert choose_evaluation(stsb, hold_out=20).description == "Spearman on stsb validation"
+    assert choose_evaluation(stsb) is None
+    on_split = choose_evaluation(stsb, load_data("stsb:test", verbose=False), rows=12)
+    assert on_split.description == "Spearman on stsb [test]" and len(on_split.data.dataset) == 12
+    nli = load_data("nli", verbose=False)
+    with pytest.raises(SetupError, match=r"nli \[train\] cannot be evaluated: .* and 'single sentences \+ class' data"):
+        choose_evaluation(stsb, nli, required=True)
+    assert choose_evaluation(banking, Data(stsb.dataset, "scores")).reference is None

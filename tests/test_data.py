@@ -316,3 +316,51 @@ def test_bundled_retrieval_set_is_consistent(offline_bundled):
     retrieval = load_retrieval(verbose=False)
     assert retrieval.relevant and all(pid in retrieval.corpus for pids in retrieval.relevant.values() for pid in pids)
     assert set(retrieval.relevant) == set(retrieval.queries), "every bundled query needs a relevant passage"
+
+
+# -- read_data_file: the one reader of CSV and JSONL files, and its typing rule ------------------------------
+def test_read_data_file_types_label_columns_and_keeps_texts(tmp_path):
+    from lossbook.data_files import read_data_file
+
+    path = tmp_path / "rows.csv"
+    path.write_text("anchor,answer,label,score\nNA,1912,0,1\nNone,007,2,0.5\n")
+    dataset = read_data_file(path)
+    assert list(dataset["anchor"]) == ["NA", "None"] and list(dataset["answer"]) == ["1912", "007"]  # texts stay texts
+    assert list(dataset["label"]) == [0, 2] and dataset.features["label"].dtype == "int64"  # whole numbers: ints
+    assert list(dataset["score"]) == [1.0, 0.5] and dataset.features["score"].dtype == "float64"  # else floats
+    assert detect_format(read_data_file(path).remove_columns(["score", "answer"])).format.key == "sentence-class"
+
+
+def test_read_data_file_declared_kinds_and_errors_name_the_line(tmp_path):
+    from lossbook.data_files import read_data_file
+
+    path = tmp_path / "rows.csv"
+    path.write_text("sentence,label\nfine,1\nhalf,1.5\n")
+    assert list(read_data_file(path)["label"]) == [1.0, 1.5]
+    with pytest.raises(ValueError, match=r"rows.csv, line 3: column 'label' should hold an integer class id, found"):
+        read_data_file(path, kinds={"label": int})
+    path.write_text("sentence,score\nfine,high\n")
+    with pytest.raises(ValueError, match=r"line 2: column 'score' should hold a number, found 'high'"):
+        read_data_file(path)
+    path.write_text("anchor,positive\na,b,c\n")
+    with pytest.raises(ValueError, match=r"line 2: the row does not have the 2 fields of the header"):
+        read_data_file(path)
+    path.write_text("anchor,positive\n")
+    with pytest.raises(ValueError, match="has no rows"):
+        read_data_file(path)
+    with pytest.raises(FileNotFoundError, match="No such file"):
+        read_data_file(tmp_path / "missing.csv")
+    with pytest.raises(ValueError, match=r"give a \.csv or \.jsonl file"):
+        read_data_file(path.rename(tmp_path / "rows.txt"))
+
+
+def test_read_data_file_keeps_json_types(tmp_path):
+    from lossbook.data_files import read_data_file
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"sentence": "007", "label": [0.5, 1.0]}\n\n{"sentence": "a", "label": [0.0, 2.0]}\n')
+    dataset = read_data_file(path)
+    assert list(dataset["sentence"]) == ["007", "a"] and list(dataset["label"]) == [[0.5, 1.0], [0.0, 2.0]]
+    path.write_text("not json\n")
+    with pytest.raises(ValueError, match="is not JSON Lines"):
+        read_data_file(path)

@@ -138,3 +138,25 @@ def test_check_accepts_a_loss_class():
 
     assert check(CLEAN_PAIRS, FakePairLoss).ok
     assert "wrong-format" in check({"sentence": ["a", "b"]}, FakePairLoss).kinds()
+
+
+# -- which findings are fatal -----------------------------------------------------------------------------
+def test_findings_know_whether_they_are_fatal():
+    wrong = check({"a": ["x", "y"], "b": ["u", "v"], "c": ["m", "n"]}, "pair")
+    assert wrong.format_problem is not None and wrong.format_problem.fatal
+    assert wrong.fatal_findings == [wrong.format_problem]
+    unreadable = check({"a": ["x", "y"], "b": ["u", "v"], "source": [1, 2]}, "pair")
+    assert unreadable.detection is None and unreadable.format_problem.fatal
+    missing = check({"s1": ["a", "b"], "s2": ["c", "d"], "score": [0.5, float("nan")]}, "pair-score")
+    assert [f.kind for f in missing.fatal_findings] == ["missing-labels"] and missing.format_problem is None
+    duplicates = check({"anchor": ["q1", "q2", "q1"], "positive": ["p1", "p2", "p3"]}, "pair")
+    assert duplicates.findings and not duplicates.fatal_findings and duplicates.format_problem is None
+    assert not any(finding.fatal for finding in duplicates.findings)
+    assert check(CLEAN_PAIRS, "pair").fatal_findings == []
+
+
+def test_an_input_column_of_numbers_is_flagged_but_not_fatal():
+    report = check({"text": ["a cat", "a dog"], "similarity": ["0.5", "0.7"]}, "pair")
+    finding = next(f for f in report.findings if f.kind == "numbers-as-text")
+    assert "'similarity'" in finding.message and not finding.fatal
+    assert "numbers-as-text" not in check(CLEAN_PAIRS, "pair").kinds()

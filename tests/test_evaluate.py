@@ -28,6 +28,7 @@ from lossbook.evaluate import (
     evaluate_triplets,
     sts_metrics,
 )
+from lossbook.similarity import cos_sim, cos_sim_np, pairwise_cos_sim, pairwise_cos_sim_np
 from lossbook.teaching import unit_with_cosine
 
 
@@ -486,3 +487,13 @@ def test_minilm_binary_and_triplets_match_sentence_transformers(minilm, st_model
     )(st_model)
     print("sentence-transformers:", theirs)
     assert ours.accuracy == pytest.approx(theirs["cosine_accuracy"], abs=1e-2)
+
+
+def test_the_metrics_cosines_are_the_losses_cosines_in_float64():
+    import torch
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
+    a[2] = 0.0  # a zero row has similarity 0 in both, not NaN
+    np.testing.assert_allclose(pairwise_cos_sim_np(a, b), pairwise_cos_sim(torch.from_numpy(a), torch.from_numpy(b)))
+    np.testing.assert_allclose(cos_sim_np(a, b), cos_sim(a, b).numpy(), rtol=1e-12, atol=1e-15)

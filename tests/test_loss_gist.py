@@ -8,6 +8,7 @@ from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity,
 
 from lossbook.losses.base import EmbeddingPath, LossInputError
 from lossbook.losses.gist import CachedGISTEmbedLoss, GISTEmbedLoss
+from lossbook.teaching import unit  # a 2-D point at an angle in degrees (and a length)
 
 
 @pytest.fixture(autouse=True)
@@ -17,11 +18,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def point(angle_degrees, radius=1.0):
-    radians = math.radians(angle_degrees)
-    return [radius * math.cos(radians), radius * math.sin(radians)]
 
 
 def cos(u, v):
@@ -35,16 +31,16 @@ def logsumexp(values):
 
 # The trained model's points and the guide's points (other angles: the guide disagrees with the model).
 MODEL = {
-    "a": [point(0, 2.0), point(90), point(200, 0.5)],
-    "p": [point(20), point(110, 3.0), point(170)],
-    "n1": [point(60), point(250, 2.0), point(300)],
-    "n2": [point(10), point(140), point(215)],
+    "a": [unit(0, 2.0), unit(90), unit(200, 0.5)],
+    "p": [unit(20), unit(110, 3.0), unit(170)],
+    "n1": [unit(60), unit(250, 2.0), unit(300)],
+    "n2": [unit(10), unit(140), unit(215)],
 }
 GUIDE = {
-    "a": [point(0), point(100), point(230)],
-    "p": [point(75), point(60), point(250)],
-    "n1": [point(20), point(200), point(90)],
-    "n2": [point(50), point(97), point(240)],
+    "a": [unit(0), unit(100), unit(230)],
+    "p": [unit(75), unit(60), unit(250)],
+    "n1": [unit(20), unit(200), unit(90)],
+    "n2": [unit(50), unit(97), unit(240)],
 }
 
 

@@ -14,9 +14,9 @@ from batches import ANCHORS, NEGATIVES_1, NEGATIVES_2, POSITIVES, assert_parity,
 
 from lossbook.losses.base import EmbeddingPath, LossInputError
 from lossbook.losses.mega_batch import MegaBatchMarginLoss
-from lossbook.losses.pairwise import pairwise_cos_sim, pairwise_dot_score
 from lossbook.losses.ranking import MultipleNegativesRankingLoss, MultipleNegativesSymmetricRankingLoss
-from lossbook.losses.similarity import cos_sim, dot_score
+from lossbook.similarity import cos_sim, dot_score, pairwise_cos_sim, pairwise_dot_score
+from lossbook.teaching import unit  # a 2-D point at an angle in degrees (and a length)
 
 ALL_DIRECTIONS = ("query_to_doc", "query_to_query", "doc_to_query", "doc_to_doc")
 
@@ -30,15 +30,10 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-def point(angle_degrees: float, radius: float = 1.0) -> list[float]:
-    radians = math.radians(angle_degrees)
-    return [radius * math.cos(radians), radius * math.sin(radians)]
-
-
 # Three rows; radii differ from 1 so that the cosine's normalisation matters.
-QUERIES = [point(0, 2.0), point(90), point(200, 0.5)]
-POSITIVE_POINTS = [point(20), point(110, 3.0), point(170)]
-NEGATIVE_POINTS = [point(60), point(250, 2.0), point(300)]
+QUERIES = [unit(0, 2.0), unit(90), unit(200, 0.5)]
+POSITIVE_POINTS = [unit(20), unit(110, 3.0), unit(170)]
+NEGATIVE_POINTS = [unit(60), unit(250, 2.0), unit(300)]
 
 
 def cos(u, v):
@@ -102,7 +97,7 @@ CONFIGS = [
 @pytest.mark.parametrize("n_negative_columns", [0, 1, 2])
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()) or "default")
 def test_mnrl_matches_explicit_loop(config, n_negative_columns, dtype):
-    columns = [QUERIES, POSITIVE_POINTS] + [NEGATIVE_POINTS, [point(a) for a in (10, 135, 225)]][:n_negative_columns]
+    columns = [QUERIES, POSITIVE_POINTS] + [NEGATIVE_POINTS, [unit(a) for a in (10, 135, 225)]][:n_negative_columns]
     expected = ranking_loop(
         columns[0],
         columns[1:],
@@ -172,8 +167,8 @@ def test_megabatch_margin_matches_explicit_loop(margins, dtype):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_similarity_functions_on_known_angles(dtype):
-    a = torch.tensor([point(0, 2.0), point(90)], dtype=dtype)
-    b = torch.tensor([point(60), point(180, 3.0), point(90, 0.5)], dtype=dtype)
+    a = torch.tensor([unit(0, 2.0), unit(90)], dtype=dtype)
+    b = torch.tensor([unit(60), unit(180, 3.0), unit(90, 0.5)], dtype=dtype)
     expected_cos = [[cos(u, v) for v in b.tolist()] for u in a.tolist()]
     expected_dot = [[sum(x * y for x, y in zip(u, v)) for v in b.tolist()] for u in a.tolist()]
     assert cos_sim(a, b).dtype == dtype
@@ -184,8 +179,8 @@ def test_similarity_functions_on_known_angles(dtype):
         pairwise_dot_score(a, b[:2]).numpy(), [expected_dot[0][0], expected_dot[1][1]], atol=1e-5
     )
     # Lists, numpy arrays, single vectors and half precision are accepted, like sentence-transformers' util.
-    assert cos_sim(point(0), [point(90), point(0)]).shape == (1, 2)
-    assert cos_sim(np.array([point(0)]), np.array([point(0)])).item() == pytest.approx(1.0)
+    assert cos_sim(unit(0), [unit(90), unit(0)]).shape == (1, 2)
+    assert cos_sim(np.array([unit(0)]), np.array([unit(0)])).item() == pytest.approx(1.0)
     assert cos_sim(a.half(), b.half()).dtype == torch.float32
 
 

@@ -7,8 +7,8 @@ import torch
 from batches import ANCHORS, NEGATIVES_1, POSITIVES, STS_A, STS_B, STS_SCORES, assert_parity, make_features
 
 from lossbook.losses.base import LossInputError
-from lossbook.losses.pairwise import pairwise_angle_sim, pairwise_cos_sim, pairwise_dot_score
-from lossbook.losses.scored_pairs import AnglELoss, CoSENTLoss, CosineSimilarityLoss
+from lossbook.losses.scored_pairs import AnglELoss, CoSENTLoss, CosineSimilarityLoss, cosent, cosent_plain
+from lossbook.similarity import pairwise_angle_sim, pairwise_cos_sim, pairwise_dot_score
 from lossbook.teaching import unit
 
 DTYPES = [torch.float32, torch.float64]
@@ -66,6 +66,21 @@ def test_cosent_ties_add_nothing_and_bool_labels_work():
     cosines = [math.cos(math.radians(tb - ta)) for ta, tb in zip(ANGLES_A, ANGLES_B)]
     value = CoSENTLoss(None).compute_loss_from_embeddings([a, b], flags)
     assert value.item() == pytest.approx(cosent_loop(cosines, [int(f) for f in flags]), rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sorted_cosent_equals_the_plain_formula_with_ties(seed):
+    """The O(B log B) suffix-logcumsumexp CoSENT against the B x B sum it replaces, in float64."""
+    generator = torch.Generator().manual_seed(seed)
+    batch = int(torch.randint(1, 40, (1,), generator=generator))
+    scores = torch.randn(batch, generator=generator, dtype=torch.float64) * 20
+    # Few distinct labels, so that most batches hold ties (and some hold a single label: the loss is 0).
+    labels = torch.randint(0, 1 + seed % 5, (batch,), generator=generator).to(torch.float64) / 4
+    scores.requires_grad_(True)
+    fast, plain = cosent(scores, labels), cosent_plain(scores, labels)
+    torch.testing.assert_close(fast, plain, rtol=1e-12, atol=1e-12)
+    (fast_grad,), (plain_grad,) = torch.autograd.grad(fast, scores), torch.autograd.grad(plain, scores)
+    torch.testing.assert_close(fast_grad, plain_grad, rtol=1e-10, atol=1e-12)
 
 
 def test_cosent_half_precision_is_computed_in_float32():

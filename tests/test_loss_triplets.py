@@ -13,6 +13,8 @@ from lossbook.losses.batch_triplets import (
     BatchHardTripletLoss,
     BatchHardTripletLossDistanceFunction,
     BatchSemiHardTripletLoss,
+    batch_all_triplet_loss_plain,
+    batch_semi_hard_triplet_loss_plain,
 )
 from lossbook.losses.triplets import TripletDistanceMetric, TripletLoss
 from lossbook.teaching import unit
@@ -311,3 +313,31 @@ def test_batch_triplet_parity_with_sentence_transformers(minilm, st_model, loss_
     # Negative control: other classes.
     other = ours_loss(make_features(minilm, CLS_X), torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]))
     assert abs(other.item() - ours) > 1e-3
+
+
+@pytest.mark.parametrize("seed", range(20))
+@pytest.mark.parametrize(
+    "loss_class, plain",
+    [
+        (BatchAllTripletLoss, batch_all_triplet_loss_plain),
+        (BatchSemiHardTripletLoss, batch_semi_hard_triplet_loss_plain),
+    ],
+    ids=["batch_all", "batch_semi_hard"],
+)
+def test_mined_triplet_losses_equal_their_plain_formulas_with_ties(seed, loss_class, plain):
+    """The per-pair / sorted computations of the losses against the (a, p, n) cube they replace, in float64."""
+    generator = torch.Generator().manual_seed(seed)
+    batch = int(torch.randint(4, 24, (1,), generator=generator))
+    labels = torch.randint(0, 2 + seed % 4, (batch,), generator=generator)
+    labels[:2] = torch.tensor([0, 1])  # at least two classes, as the losses require
+    # Distances on a coarse grid, so that D_ap == D_an ties (and ties between negatives) occur.
+    distances = torch.randint(0, 6, (batch, batch), generator=generator).to(torch.float64) / 2
+    distances = ((distances + distances.T) / 2).fill_diagonal_(0).requires_grad_(True)
+    margin = 0.5 + seed % 3
+    loss = loss_class(None, distance_metric=lambda _: distances, margin=margin)
+    fast_value = loss.compute_loss_from_embeddings([torch.zeros(batch, 1)], labels)
+    plain_value = plain(distances, labels, margin)
+    torch.testing.assert_close(fast_value, plain_value, rtol=1e-12, atol=1e-12)
+    # Both pick the first of tied negatives (stable sort, min), so the gradients agree too.
+    (fast_grad,), (plain_grad,) = (torch.autograd.grad(v, distances) for v in (fast_value, plain_value))
+    torch.testing.assert_close(fast_grad, plain_grad, rtol=1e-12, atol=1e-12)

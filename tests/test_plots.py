@@ -25,8 +25,8 @@ from lossbook.evaluate import evaluate_sts  # noqa: E402
 from lossbook.history import History  # noqa: E402
 from lossbook.losses.ranking import MultipleNegativesRankingLoss  # noqa: E402
 from lossbook.losses.scored_pairs import CoSENTLoss  # noqa: E402
-from lossbook.losses.similarity import cos_sim  # noqa: E402
 from lossbook.model import tiny_model  # noqa: E402
+from lossbook.similarity import cos_sim  # noqa: E402
 
 DIMS, LAYERS = [8, 16, 32, 64], [1, 2]
 

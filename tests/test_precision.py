@@ -37,11 +37,13 @@ def test_a_bad_value_is_refused():
         choose_precision(CPU, "bf16")
 
 
-def test_the_benchmark_runs_the_models_own_layer():
+def test_the_benchmark_times_the_model_and_leaves_it_as_it_was():
     model = tiny_model()
-    block = precision.representative_block(model)
-    assert type(block) is type(model.transformer.encoder.layer[0]) and block is not model.transformer.encoder.layer[0]
-    assert precision.measured_cpu_bf16_speedup(block, model.transformer.config.hidden_size, repeats=1) > 0
+    before = [p.detach().clone() for p in model.parameters()]
+    model.eval()
+    assert precision.measured_cpu_bf16_speedup(model, rows=4, tokens=8, repeats=1) > 0
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert all(p.grad is None for p in model.parameters()) and not model.training
 
 
 def test_fp16_needs_a_grad_scaler_and_bf16_does_not():

@@ -130,3 +130,87 @@ def test_losses_for_takes_a_format_its_key_a_detection_or_the_data():
         losses_for("pair-scores")
     with pytest.raises(TypeError, match="Expected a data format"):
         losses_for(42)
+
+
+# -- conversion_for: the one place that decides the converter chain from a format to a loss ----------------
+def test_conversion_for_says_direct_chain_or_none():
+    from lossbook.table import conversion_for
+
+    direct = conversion_for("pair-score", losses.CoSENTLoss)
+    assert direct.direct and direct.converters == [] and direct.recipe == ""
+    option = conversion_for("pair-class", losses.TripletLoss)
+    assert [conv.name for conv in option.converters] == ["pair_class_to_triplets"]
+    assert option.format == FORMATS["triplet"]
+    assert option.recipe == "lossbook.convert.pair_class_to_triplets"
+    assert conversion_for("pair", losses.MarginMSELoss, with_model=False) is None  # its labels need a teacher
+    assert conversion_for("pair", losses.MatryoshkaLoss).direct  # a modifier takes any format
+
+
+def test_conversion_for_agrees_with_the_table_for_every_format_and_loss():
+    from lossbook.table import conversion_for
+
+    for fmt in FORMATS.values():
+        for option in losses_for(fmt, via_conversion=True):
+            same = conversion_for(fmt, option.loss)
+            assert (same.format, same.converters) == (option.format, option.converters), (fmt.key, option)
+
+
+def test_conversion_for_takes_a_loss_instance_and_the_data(tiny):
+    from lossbook.table import conversion_for
+
+    sentences = {"sentence": ["a cat sleeps", "a dog barks", "the sun is hot"]}
+    option = conversion_for(sentences, losses.ContrastiveTensionLoss(tiny))
+    assert option.loss is losses.ContrastiveTensionLoss and option.format == FORMATS["anchor-anchor"]
+    assert option.recipe == "lossbook.convert.sentences_to_anchor_pairs"
+
+
+def test_wraps_a_loss_is_true_for_the_modifiers_only():
+    from lossbook.table import all_losses, wraps_a_loss
+
+    assert {cls for cls in all_losses() if wraps_a_loss(cls)} == set(modifiers())
+
+
+# -- loss_card: a loss's summary, formula, inputs and reference, from its docstring -------------------------
+def test_loss_card_reads_the_sections_of_every_loss():
+    from lossbook.table import loss_card
+
+    for cls in all_losses():
+        card = loss_card(cls)
+        assert card.name == cls.__name__ and card.summary and card.inputs and card.reference, card
+    cosent = loss_card(losses.CoSENTLoss)
+    assert cosent.summary.startswith("Rank the pairs of a batch like their gold scores")
+    assert cosent.formula.startswith("L = \\log\\Big(1 +") and "\n" not in cosent.formula
+    assert cosent.inputs.startswith("(sentence_A, sentence_B) pairs + a float similarity score")
+    assert cosent.reference.startswith("Huang et al.")
+
+
+def test_loss_card_of_a_docstring_written_by_hand():
+    from lossbook.table import loss_card
+
+    class HandWritten:
+        """A made-up loss
+        over two lines.
+
+        .. math:: L = 0
+
+        Inputs:
+            pairs of texts,
+            no labels.
+
+        Notes:
+            Inputs: this line is inside Notes, not a section of its own.
+
+        Reference:
+            Nobody, 2024.
+        """
+
+    card = loss_card(HandWritten)
+    assert card.summary == "A made-up loss over two lines."
+    assert card.formula == "L = 0"
+    assert card.inputs == "pairs of texts, no labels."
+    assert card.reference == "Nobody, 2024."
+
+    class Bare:
+        pass
+
+    assert loss_card(Bare).summary == loss_card(Bare).formula == loss_card(Bare).reference == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import pytest
@@ -9,6 +10,7 @@ import torch
 
 from lossbook import losses
 from lossbook.teaching import (
+    Reference,
     RememberingEncoder,
     parity,
     pooled_outputs,
@@ -87,6 +89,69 @@ def test_parity_agrees_with_sentence_transformers_and_catches_a_difference(minil
             model=minilm,
             reference_model=st_model,
         )
+    reference = sentence_transformers_reference(minilm)
+    assert isinstance(reference, Reference) and reference.model is not st_model  # a fresh SentenceTransformer
+    scores = torch.tensor([0.9, 0.1, 0.5, 0.3])
+    assert parity(lambda losses_module, m: losses_module.CoSENTLoss(m), reference, columns, scores, model=minilm) < 1e-5
+
+
+def mnrl(losses_module, model):
+    return losses_module.MultipleNegativesRankingLoss(model)
+
+
+def test_parity_checks_lossbook_against_a_hand_computation_on_embeddings(capsys):
+    anchors, positives = torch.tensor([unit(0), unit(90)]), torch.tensor([unit(30), unit(100)])
+    logits = [[20 * math.cos(math.radians(p - a)) for p in (30, 100)] for a in (0, 90)]
+    hand = sum(math.log(sum(math.exp(z) for z in row)) - row[i] for i, row in enumerate(logits)) / 2
+    loss = losses.MultipleNegativesRankingLoss(model=None)  # the maths alone never calls the model
+    assert parity(loss, None, [anchors, positives], hand=hand, what="2-D") < 1e-6
+    assert capsys.readouterr().out.startswith(f"2-D: lossbook {hand:.6f} | by hand {hand:.6f} | |Δ| = ")
+    with pytest.raises(AssertionError, match=r"2-D: lossbook .* and by hand .* differ by"):
+        parity(loss, None, [anchors, positives], hand=hand + 1e-3, what="2-D")
+    assert math.isnan(parity(loss, None, [anchors, positives]))  # nothing to compare with: the value is printed only
+    value = float(loss.compute_loss_from_embeddings([anchors, positives]))
+    assert capsys.readouterr().out.splitlines()[-1] == f"MultipleNegativesRankingLoss, 2 rows: lossbook {value:.6f}"
+
+
+def test_parity_builds_both_losses_from_one_function_and_catches_another_model(tiny):
+    built_with = []
+
+    def build(losses_module, model):
+        built_with.append((losses_module, model))
+        return losses_module.CoSENTLoss(model)
+
+    twin = copy.deepcopy(tiny)  # a Reference on lossbook itself: a model without `preprocess` tokenizes with `tokenize`
+    columns, scores = [TEXTS, list(reversed(TEXTS))], torch.tensor([0.9, 0.1, 0.5, 0.3])
+    assert parity(build, Reference(twin, losses), columns, scores, model=tiny) < 1e-6
+    assert built_with == [(losses, tiny), (losses, twin)]
+    with torch.no_grad():
+        twin.transformer.embeddings.word_embeddings.weight.mul_(1.5)  # another model: another value
+    with pytest.raises(AssertionError, match="sentence-transformers .* differ by"):
+        parity(build, Reference(twin, losses), columns, scores, model=tiny)
+    assert math.isnan(parity(build, None, columns, scores, model=tiny))  # not installed: lossbook's value alone
+
+
+def test_parity_sums_named_terms_and_tokenizes_with_the_model_the_reference_holds(tiny, capsys):
+    gor = losses.GlobalOrthogonalRegularizationLoss(tiny)
+    with torch.no_grad():
+        terms = gor([tiny.tokenize(TEXTS[:2]), tiny.tokenize(TEXTS[2:])], None)
+    assert isinstance(terms, dict) and len(terms) == 2
+    twin, tokenized_by_twin = copy.deepcopy(tiny), []
+    original = twin.tokenize
+    twin.tokenize = lambda texts: tokenized_by_twin.append(list(texts)) or original(texts)
+    parity(gor, losses.GlobalOrthogonalRegularizationLoss(twin), [TEXTS[:2], TEXTS[2:]], model=tiny)
+    assert f"lossbook {float(sum(terms.values())):.6f}" in capsys.readouterr().out  # GOR's two terms, summed
+    assert tokenized_by_twin == [TEXTS[:2], TEXTS[2:]]  # reference_model defaults to the reference loss's model
+
+
+def test_parity_refuses_mixed_up_arguments(tiny):
+    loss = losses.MultipleNegativesRankingLoss(tiny)
+    with pytest.raises(TypeError, match="build"):
+        parity(loss, Reference(tiny, losses), [TEXTS, TEXTS], model=tiny)
+    with pytest.raises(TypeError, match="sentence_transformers_reference"):
+        parity(mnrl, loss, [TEXTS, TEXTS], model=tiny)
+    with pytest.raises(ValueError, match="model="):
+        parity(loss, None, [TEXTS, TEXTS])  # texts need a model to tokenize them
 
 
 @pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="reads /proc and glibc's malloc_trim")

@@ -371,7 +371,7 @@ def test_planner_measures_a_step_without_changing_the_model():
     before = [p.detach().clone() for p in model.parameters()]
     estimate = plan(model, losses.CoSENTLoss(model), _rows("stsb"), batch_size=8, steps=50)
     assert 0 < estimate.seconds_per_step < 5 and estimate.peak_memory_mb > 10
-    assert estimate.total_seconds == pytest.approx(50 * estimate.seconds_per_step)
+    assert estimate.total_seconds == pytest.approx(estimate.setup_seconds + 50 * estimate.seconds_per_step)
     assert "50 steps take about" in str(estimate)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert all(p.grad is None for p in model.parameters())
@@ -400,3 +400,27 @@ def test_adamw_is_fused_on_a_cpu_and_updates_like_the_loop():
     for fused_param, loop_param, original in zip(*results, start):
         torch.testing.assert_close(fused_param, loop_param, atol=1e-6, rtol=1e-5)
         assert not torch.allclose(fused_param, original)  # it did move
+
+
+def test_a_plan_leaves_the_run_after_it_exactly_as_without_it():
+    """The planner trains real steps, then puts weights, loss-only parts, trainable flags and RNG back."""
+    from lossbook.planner import plan
+
+    def run(planned: bool, freeze: bool):
+        model = tiny_model(seed=0)
+        torch.manual_seed(0)
+        loss = losses.SoftmaxLoss(model, model.embedding_dim, num_labels=3)
+        if planned:
+            estimate = plan(model, loss, _rows("nli", 30), batch_size=8, steps=5, freeze_encoder=freeze, repeats=2)
+            assert estimate.setup_seconds >= 0 and estimate.seconds_per_step > 0 and ":" in estimate.precision
+            assert "measured" in estimate.against(estimate.seconds_per_step)
+        assert model.head is None  # a plan in the fast mode adds a head, then takes it away
+        history = train(model, loss, _rows("nli", 30), steps=5, batch_size=8, lr=1e-3, progress=False,
+                        freeze_encoder=freeze, mixed_precision=False)  # fmt: skip
+        return history.losses, [p.detach().clone() for p in list(model.parameters()) + list(loss.parameters())]
+
+    for freeze in (False, True):
+        plain_losses, plain_weights = run(planned=False, freeze=freeze)
+        planned_losses, planned_weights = run(planned=True, freeze=freeze)
+        assert planned_losses == plain_losses
+        assert all(torch.equal(a, b) for a, b in zip(plain_weights, planned_weights))

@@ -126,14 +126,14 @@ def test_explorer_says_when_a_conversion_is_not_needed_or_does_not_exist(tiny):
 
 @pytest.mark.parametrize(("typed", "expected"), [("384, 128,128 ,64", [384, 128, 64]), ("32", [32])])
 def test_matryoshka_dims_typed_as_text(typed, expected):
-    from lossbook.runs import parse_dims
+    from lossbook.run_setup import parse_dims
 
     assert parse_dims(typed) == expected
 
 
 @pytest.mark.parametrize("typed", ["abc", "64,x", "", "0,32", "-8"])
 def test_matryoshka_dims_that_are_not_numbers_say_what_to_type(typed):
-    from lossbook.runs import parse_dims
+    from lossbook.run_setup import parse_dims
 
     with pytest.raises(ValueError, match="like 384,256,128,64"):
         parse_dims(typed)

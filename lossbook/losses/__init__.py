@@ -29,13 +29,12 @@ from lossbook.losses.gist import CachedGISTEmbedLoss, GISTEmbedLoss
 from lossbook.losses.labelled_pairs import ContrastiveLoss, OnlineContrastiveLoss, SiameseDistanceMetric, SoftmaxLoss
 from lossbook.losses.mega_batch import MegaBatchMarginLoss
 from lossbook.losses.modifiers import MatryoshkaLoss
-from lossbook.losses.pairwise import pairwise_angle_sim, pairwise_cos_sim, pairwise_dot_score
 from lossbook.losses.ranking import MultipleNegativesRankingLoss, MultipleNegativesSymmetricRankingLoss
 from lossbook.losses.regularization import GlobalOrthogonalRegularizationLoss
 from lossbook.losses.scored_pairs import AnglELoss, CoSENTLoss, CosineSimilarityLoss
-from lossbook.losses.similarity import cos_sim, dot_score
 from lossbook.losses.triplets import TripletDistanceMetric, TripletLoss
 from lossbook.losses.unsupervised import ContrastiveTensionLoss, ContrastiveTensionLossInBatchNegatives
+from lossbook.similarity import cos_sim, dot_score, pairwise_angle_sim, pairwise_cos_sim, pairwise_dot_score
 
 __all__ = [
     # in-batch ranking

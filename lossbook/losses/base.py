@@ -5,8 +5,30 @@ A loss is a small ``nn.Module``:
 * ``__init__(model, ...)`` with sentence-transformers' parameter names and defaults;
 * ``forward(sentence_features, labels)`` embeds each column (``model(features)["sentence_embedding"]``)
   and calls ``compute_loss_from_embeddings(embeddings, labels)``, where the maths lives;
-* ``formats``: the data formats it accepts (the loss table is built from these);
+* ``formats``: the data formats it accepts (the loss table is built from these, and so are the checks);
 * ``get_config_dict()`` and ``citation``, as in sentence-transformers.
+
+Checks, then the formula
+------------------------
+A loss's ``compute_loss_from_embeddings`` holds its formula and nothing else: ``EmbeddingLoss.__init_subclass__``
+wraps the one each subclass defines (or takes from a mixin) so that ``self.check_inputs(embeddings, labels)``
+runs first and the formula receives the labels it returns. Every way into the maths goes through the wrapper:
+``forward``, ``lossbook.step`` for plain losses, a modifier calling its inner loss, a test calling it directly
+with a wrong batch. Wrapping (rather than a public method calling a differently named formula) keeps the maths
+under the name sentence-transformers and the notebooks use; ``inspect.getsource`` shows the formula.
+
+``check_inputs`` reads the declared ``formats``:
+
+* the number of columns must fit one of them (``check_columns``; it works on tokenized columns too, so
+  a loss can reject a batch before embedding it);
+* the labels must be what the matching format's ``LabelKind`` says (``check_labels``): one integer class
+  id per row (``CLASS``), one value in [0, 1] per pair (``BINARY``) or one number per pair (``SCORE``), and
+  the formula gets them as a flat tensor on the embeddings' device. Other kinds reach it as given.
+
+``column_hint`` and ``label_hint`` end the messages with how to fix the data. A loss with a rule of its own
+overrides ``check_labels`` (teacher shapes, a range, a warning) or ``check_inputs`` (rows per column), calling
+``super()`` for the rest. The checks are idempotent, so a subclass whose maths calls ``super()``'s is
+checked twice, harmlessly.
 
 The model may be lossbook's ``EmbeddingModel`` or a ``sentence_transformers.SentenceTransformer``:
 both map a tokenized column to a dict holding ``"sentence_embedding"``.
@@ -33,13 +55,14 @@ A subclass that overrides ``forward`` or ``embed`` and declares nothing gets ``O
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
 
-from lossbook.formats import Format
+from lossbook.formats import Format, LabelKind
 
 __all__ = [
     "EmbeddingLoss",
@@ -48,7 +71,9 @@ __all__ = [
     "UnsupportedModelError",
     "check_batch_size",
     "check_column_count",
+    "check_label_count",
     "check_labels_present",
+    "column_bounds",
     "embedding_path_of",
 ]
 
@@ -109,12 +134,20 @@ class EmbeddingLoss(nn.Module):
     commonly_used: ClassVar[tuple[Format, ...]] = ()
     #: How the loss gets its embeddings, the one thing ``train`` reads to decide how to run it.
     embedding_path: ClassVar[EmbeddingPath] = EmbeddingPath.GIVEN
+    #: Ends the message about a wrong number of columns: how to get the right ones.
+    column_hint: ClassVar[str] = ""
+    #: Ends the messages about wrong or missing labels: where the right ones come from.
+    label_hint: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Own code in forward/embed with nothing declared: train() must call that code, not go around it.
         if "embedding_path" not in cls.__dict__ and ("forward" in cls.__dict__ or "embed" in cls.__dict__):
             cls.embedding_path = EmbeddingPath.OWN_FORWARD
+        # The maths the subclass defines, or takes from a mixin, runs behind check_inputs (see the module docstring).
+        maths = cls.compute_loss_from_embeddings
+        if not getattr(maths, "checks_inputs", False):
+            cls.compute_loss_from_embeddings = _behind_checks(maths)
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -127,8 +160,44 @@ class EmbeddingLoss(nn.Module):
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
         return self.compute_loss_from_embeddings(self.embed(sentence_features), labels)
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        raise NotImplementedError
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> Tensor:
+        """The loss from one ``(batch, dim)`` tensor per column (a subclass's, behind ``check_inputs``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define compute_loss_from_embeddings.")
+
+    compute_loss_from_embeddings.checks_inputs = True  # nothing to check in front of an error
+
+    # -- input checks (see the module docstring) ----------------------------------------------------
+    def check_inputs(self, embeddings: Sequence[Tensor], labels: Any) -> Any:
+        """Raise a ``LossInputError`` saying how to fix the batch; return the labels as the formula reads them."""
+        self.check_columns(embeddings)
+        return self.check_labels(embeddings, labels)
+
+    def check_columns(self, columns: Sequence[Any]) -> None:
+        """The number of columns (embeddings or tokenized features) must fit one of the declared formats."""
+        minimum, maximum = column_bounds(self.formats)
+        check_column_count(self, columns, minimum=minimum, maximum=maximum, hint=self.column_hint)
+
+    def format_for(self, columns: int) -> Format | None:
+        """The first declared format that takes this many columns (the one whose labels are expected)."""
+        return next((fmt for fmt in self.formats if fmt.accepts_column_count(columns)), None)
+
+    def check_labels(self, embeddings: Sequence[Tensor], labels: Any) -> Any:
+        """Class ids, binary labels and scores: one per row, as a flat tensor (``long`` ids, float otherwise)."""
+        fmt = self.format_for(len(embeddings))
+        if fmt is None or fmt.label not in _ONE_PER_ROW:
+            return labels
+        noun, row, what = _ONE_PER_ROW[fmt.label]
+        labels = check_labels_present(self, labels, what=what, hint=self.label_hint)
+        check_label_count(self, labels, embeddings[0].shape[0], noun=noun, row=row)
+        labels = labels.reshape(-1).to(embeddings[0].device)
+        if fmt.label is LabelKind.CLASS:
+            return _class_ids(self, labels, fmt, self.label_hint)
+        if fmt.label is LabelKind.BINARY and labels.numel() and (labels.min() < 0 or labels.max() > 1):
+            raise LossInputError(
+                f"{type(self).__name__} needs labels in [0, 1] (1 = match, 0 = no match), got values from "
+                f"{labels.min().item():g} to {labels.max().item():g}. Map -1/+1 labels to 0/1. " + self.label_hint
+            )
+        return labels if labels.is_floating_point() else labels.float()
 
     def get_config_dict(self) -> dict[str, Any]:
         """The loss's hyper-parameters (shown in model cards and in the loss explorer)."""
@@ -142,8 +211,35 @@ class EmbeddingLoss(nn.Module):
         return ", ".join(f"{key}={value!r}" for key, value in self.get_config_dict().items())
 
 
+def _behind_checks(maths: Callable[..., Any]) -> Callable[..., Any]:
+    """``maths`` (a loss's formula) called with the labels that ``check_inputs`` returns."""
+
+    @functools.wraps(maths)
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Any = None, *args: Any, **kwargs: Any):
+        return maths(self, embeddings, self.check_inputs(embeddings, labels), *args, **kwargs)
+
+    compute_loss_from_embeddings.checks_inputs = True
+    return compute_loss_from_embeddings
+
+
+# Label kinds with one value per row: what the values are called, what a row is, what the loss needs.
+_ONE_PER_ROW = {
+    LabelKind.CLASS: ("class ids", "row", "an integer class id per row"),
+    LabelKind.BINARY: ("labels", "pair", "1 for a matching pair, 0 otherwise"),
+    LabelKind.SCORE: ("scores", "pair", "a float similarity score per pair"),
+}
+
+
 def _format_names(formats: Sequence[Format]) -> str:
     return " or ".join(f"'{fmt.title}'" for fmt in formats)
+
+
+def column_bounds(formats: Sequence[Format]) -> tuple[int, int | None]:
+    """The fewest and most columns (None: no limit) that any of the formats takes; always at least one."""
+    if not formats:
+        return 1, None
+    maxima = [fmt.max_columns for fmt in formats]
+    return max(1, min(fmt.min_columns for fmt in formats)), None if None in maxima else max(maxima)
 
 
 def check_column_count(
@@ -157,7 +253,7 @@ def check_column_count(
         f"{minimum}" if maximum == minimum else f"{minimum} or more" if maximum is None else f"{minimum} to {maximum}"
     )
     formats = getattr(loss, "formats", ())
-    message = f"{type(loss).__name__} expects {expected} input column(s)"
+    message = f"{type(loss).__name__} expects {expected} input column{'' if maximum == minimum == 1 else 's'}"
     if formats:
         message += f" ({_format_names(formats)})"
     message += f", but got {n}."
@@ -175,6 +271,27 @@ def check_labels_present(loss: nn.Module, labels: Tensor | None, *, what: str, h
         )
         raise LossInputError(message + (" " + hint if hint else ""))
     return labels if isinstance(labels, Tensor) else torch.as_tensor(labels)
+
+
+def check_label_count(
+    loss: nn.Module, labels: Tensor, batch: int, *, noun: str = "labels", row: str = "pair", alternative: str = ""
+) -> None:
+    """Raise unless there is one label per row: ``"CoSENTLoss expects 4 scores (one per pair), got 3 ..."``."""
+    if labels.numel() != batch:
+        raise LossInputError(
+            f"{type(loss).__name__} expects {batch} {noun} (one per {row}){alternative}, got {labels.numel()} with "
+            f"shape {tuple(labels.shape)}."
+        )
+
+
+def _class_ids(loss: nn.Module, labels: Tensor, fmt: Format, hint: str) -> Tensor:
+    if labels.is_floating_point() or labels.is_complex():
+        raise LossInputError(
+            f"{type(loss).__name__} needs integer class ids (format '{fmt.key}'), but got {labels.dtype} labels. "
+            "Whole numbers stored as floats: cast them with labels.long(); similarity scores: use a 'pair-score' "
+            "loss such as CoSENTLoss. " + hint
+        )
+    return labels.long()
 
 
 def check_batch_size(loss: nn.Module, embeddings: Sequence[Tensor], *, minimum: int, why: str) -> None:

@@ -21,9 +21,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, check_column_count
-from lossbook.losses.labelled_pairs import check_class_labels
-from lossbook.losses.triplets import _HERMANS_2017
+from lossbook.losses.base import EmbeddingLoss
+from lossbook.losses.triplets import HERMANS_2017_CITATION
+from lossbook.similarity import as_float_tensor, cosine_distance_matrix, euclidean_distance_matrix
 
 __all__ = [
     "BatchAllTripletLoss",
@@ -31,6 +31,8 @@ __all__ = [
     "BatchHardTripletLoss",
     "BatchHardTripletLossDistanceFunction",
     "BatchSemiHardTripletLoss",
+    "batch_all_triplet_loss_plain",
+    "batch_semi_hard_triplet_loss_plain",
 ]
 
 _CLASS_HINT = (
@@ -39,41 +41,23 @@ _CLASS_HINT = (
 )
 
 
-def _upcast(embeddings: Tensor) -> Tensor:
-    # Half-precision Gram matrices lose the small distances that decide which triplet is hardest.
-    return embeddings.float() if embeddings.dtype in (torch.float16, torch.bfloat16) else embeddings
-
-
 class BatchHardTripletLossDistanceFunction:
     """Distance *matrices* for the batch-triplet losses: ``(batch, dim) -> (batch, batch)``.
 
     Any such callable can be passed as ``distance_metric``; the row-wise metrics of
-    ``SiameseDistanceMetric`` / ``TripletDistanceMetric`` do not fit here.
+    ``SiameseDistanceMetric`` / ``TripletDistanceMetric`` do not fit here. Both are in :mod:`lossbook.similarity`.
     """
 
+    # Functions of their own (not aliases), so that get_config_dict names them as the reference does.
     @staticmethod
     def cosine_distance(embeddings: Tensor) -> Tensor:
         """``1 - cos(x_i, x_j)`` for every pair of rows (in [0, 2])."""
-        normalized = F.normalize(_upcast(embeddings), p=2, dim=-1)
-        return 1 - normalized @ normalized.T
+        return cosine_distance_matrix(embeddings)
 
     @staticmethod
     def euclidean_distance(embeddings: Tensor, squared: bool = False) -> Tensor:
-        """``||x_i - x_j||`` (or its square) for every pair of rows, from the Gram matrix.
-
-        ``|x_i|^2 - 2 x_i.x_j + |x_j|^2`` is clamped at 0 (rounding can make it slightly negative).
-        Zero distances, the diagonal included, are exact zeros whose gradient is 0 rather than the
-        infinite derivative of the square root at 0. Computed without autocast, in float32 or wider.
-        """
-        with torch.autocast(device_type=embeddings.device.type, enabled=False):
-            x = _upcast(embeddings)
-            gram = x @ x.T
-        squared_norms = gram.diagonal()
-        squared_distances = (squared_norms[None, :] - 2.0 * gram + squared_norms[:, None]).clamp(min=0)
-        if squared:
-            return squared_distances
-        is_zero = squared_distances == 0
-        return torch.where(is_zero, 0.0, squared_distances.masked_fill(is_zero, 1.0).sqrt())
+        """``||x_i - x_j||`` (or its square) for every pair of rows, from the Gram matrix."""
+        return euclidean_distance_matrix(embeddings, squared)
 
     # The reference keeps this misspelt name for backwards compatibility.
     eucledian_distance = euclidean_distance
@@ -83,6 +67,7 @@ class _BatchTripletLoss(EmbeddingLoss):
     """One column, one class id per row; the pairwise distance matrix; the single-class guard."""
 
     formats = (FORMATS["sentence-class"],)
+    column_hint = label_hint = _CLASS_HINT
 
     def __init__(self, model: nn.Module, distance_metric: Callable[[Tensor], Tensor]) -> None:
         super().__init__(model)
@@ -94,19 +79,16 @@ class _BatchTripletLoss(EmbeddingLoss):
         """The model, under the attribute name the reference's batch-triplet losses use."""
         return self.model
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        check_column_count(self, embeddings, minimum=1, maximum=1, hint=_CLASS_HINT)
-        embeddings = embeddings[0]
-        labels = check_class_labels(
-            self, labels, embeddings.shape[0], expected="'single sentences + class'", hint=_CLASS_HINT
-        ).to(embeddings.device)
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        (sentences,) = embeddings
         if labels.unique().numel() < 2:
             self._warn_single_class()
             # No triplet exists: 0, but still attached to the graph so that backward() runs.
-            return _upcast(embeddings).sum() * 0.0
-        return self._batch_loss(self.distance_metric(embeddings), labels)
+            return as_float_tensor(sentences).sum() * 0.0
+        return self._batch_loss(self.distance_metric(sentences), labels)  # distances: (batch, batch)
 
     def _batch_loss(self, distances: Tensor, labels: Tensor) -> Tensor:
+        """The loss from the ``(batch, batch)`` distance matrix and one class id per row."""
         raise NotImplementedError
 
     def _warn_single_class(self) -> None:
@@ -118,7 +100,7 @@ class _BatchTripletLoss(EmbeddingLoss):
             "negative) triplet and the loss is 0. Put at least 2 classes with 2+ rows each in every batch "
             "(e.g. sentence-transformers' BatchSamplers.GROUP_BY_LABEL).",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
     def get_config_dict(self) -> dict[str, Any]:
@@ -129,16 +111,47 @@ class _BatchTripletLoss(EmbeddingLoss):
 
     @property
     def citation(self) -> str:
-        return _HERMANS_2017
+        return HERMANS_2017_CITATION
+
+
+def _class_masks(labels: Tensor) -> tuple[Tensor, Tensor]:
+    """``same_class[a, b]``: rows a and b share a class; ``positive[a, p]``: p is a positive of anchor a (p != a)."""
+    same_class = labels[:, None] == labels[None, :]  # (batch, batch)
+    eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+    return same_class, same_class & ~eye
 
 
 def _hardest_pairs(distances: Tensor, labels: Tensor) -> tuple[Tensor, Tensor]:
     """Per anchor: the farthest same-class row (0 when it has none) and the nearest other-class row."""
-    same_class = labels[:, None] == labels[None, :]
-    eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
-    hardest_positive = distances.masked_fill(~same_class | eye, 0.0).max(dim=1).values
-    hardest_negative = distances.masked_fill(same_class, torch.inf).min(dim=1).values
+    same_class, positive = _class_masks(labels)
+    hardest_positive = distances.masked_fill(~positive, 0.0).max(dim=1).values  # (batch,)
+    hardest_negative = distances.masked_fill(same_class, torch.inf).min(dim=1).values  # (batch,)
     return hardest_positive, hardest_negative
+
+
+def batch_all_triplet_loss_plain(distances: Tensor, labels: Tensor, margin: float) -> Tensor:
+    """BatchAllTripletLoss as its formula reads, on the ``(batch, batch, batch)`` cube of (a, p, n) triplets.
+
+    The loss computes the same without the cube; the tests compare the two.
+    """
+    same_class, positive = _class_masks(labels)
+    valid = positive[:, :, None] & ~same_class[:, None, :]  # (a, p, n)
+    per_triplet = F.relu(distances[:, :, None] - distances[:, None, :] + margin) * valid
+    return per_triplet.sum() / (per_triplet > 1e-16).sum().clamp(min=1)
+
+
+def batch_semi_hard_triplet_loss_plain(distances: Tensor, labels: Tensor, margin: float) -> Tensor:
+    """BatchSemiHardTripletLoss as its formula reads: for each (a, p), the nearest negative farther than p.
+
+    The loss computes the same by sorting each anchor's negatives once; the tests compare the two.
+    """
+    same_class, positive = _class_masks(labels)
+    negative_distances = distances[:, None, :].expand(-1, len(labels), -1)  # (a, p, n): D_an
+    farther = ~same_class[:, None, :] & (negative_distances > distances[:, :, None])  # D_an > D_ap
+    nearest_farther = negative_distances.masked_fill(~farther, torch.inf).min(dim=2).values  # (a, p)
+    farthest = distances.masked_fill(same_class, -torch.inf).max(dim=1, keepdim=True).values  # (a, 1)
+    semi_hard = torch.where(farther.any(dim=2), nearest_farther, farthest)
+    return F.relu(distances - semi_hard + margin)[positive].sum() / positive.sum().clamp(min=1)
 
 
 class BatchAllTripletLoss(_BatchTripletLoss):
@@ -203,14 +216,12 @@ class BatchAllTripletLoss(_BatchTripletLoss):
         self.triplet_margin = margin
 
     def _batch_loss(self, distances: Tensor, labels: Tensor) -> Tensor:
-        same_class = labels[:, None] == labels[None, :]
-        eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
-        # One row per (anchor, positive) pair against every candidate negative: B * (K - 1) rows, not a B^3 cube.
-        anchors, positives = (same_class & ~eye).nonzero(as_tuple=True)
+        # batch_all_triplet_loss_plain without the cube: one row per (anchor, positive) pair, B * (K - 1) rows.
+        same_class, positive = _class_masks(labels)
+        anchors, positives = positive.nonzero(as_tuple=True)  # (pairs,) each
         per_triplet = F.relu(distances[anchors, positives, None] - distances[anchors] + self.triplet_margin)
-        per_triplet = torch.where(same_class[anchors], 0.0, per_triplet)
-        num_active = (per_triplet > 1e-16).sum()
-        return per_triplet.sum() / num_active.clamp(min=1)
+        per_triplet = torch.where(same_class[anchors], 0.0, per_triplet)  # (pairs, batch): negatives only
+        return per_triplet.sum() / (per_triplet > 1e-16).sum().clamp(min=1)
 
 
 class BatchHardTripletLoss(_BatchTripletLoss):
@@ -394,16 +405,15 @@ class BatchSemiHardTripletLoss(_BatchTripletLoss):
         return self.margin
 
     def _batch_loss(self, distances: Tensor, labels: Tensor) -> Tensor:
-        same_class = labels[:, None] == labels[None, :]
-        eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+        # batch_semi_hard_triplet_loss_plain without the cube: each anchor's sorted negatives, searched once.
+        same_class, positive = _class_masks(labels)
         # Each anchor's negative distances in ascending order; its own class sorts last as +inf.
         sorted_negatives = distances.masked_fill(same_class, torch.inf).sort(dim=1, stable=True).values
         # For every (a, p): the position of the first negative strictly farther than D_ap.
         position = torch.searchsorted(
             sorted_negatives.detach().contiguous(), distances.detach().contiguous(), right=True
         )
-        nearest_farther = sorted_negatives.gather(1, position.clamp(max=len(labels) - 1))
-        farthest = distances.masked_fill(same_class, -torch.inf).max(dim=1, keepdim=True).values
+        nearest_farther = sorted_negatives.gather(1, position.clamp(max=len(labels) - 1))  # (a, p)
+        farthest = distances.masked_fill(same_class, -torch.inf).max(dim=1, keepdim=True).values  # (a, 1)
         semi_hard = torch.where(torch.isfinite(nearest_farther), nearest_farther, farthest)
-        pairs = same_class & ~eye
-        return F.relu(distances - semi_hard + self.margin)[pairs].sum() / pairs.sum().clamp(min=1)
+        return F.relu(distances - semi_hard + self.margin)[positive].sum() / positive.sum().clamp(min=1)

@@ -215,9 +215,9 @@ class _ReplayOnBackward(torch.autograd.Function):
 class CachedEmbeddingLoss(EmbeddingLoss):
     """Base class of the GradCache losses (see the module docstring for the three steps).
 
-    Subclasses write ``compute_loss_from_embeddings`` like any loss; they may override
-    ``backward_on_embeddings`` to back-propagate the loss in row chunks (so the full score matrix is
-    never built) and ``check_input_columns`` to reject a batch before it is embedded.
+    Subclasses write ``compute_loss_from_embeddings`` like any loss; they may override ``backward_on_embeddings`` to
+    back-propagate the loss in row chunks (so the full score matrix is never built). The number of
+    columns is checked (``check_columns``) before anything is embedded.
 
     Args:
         model: the embedding model (lossbook ``EmbeddingModel`` or a ``SentenceTransformer``).
@@ -263,9 +263,6 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         self.show_progress_bar = show_progress_bar
 
     # -- hooks for subclasses ------------------------------------------------------------------------
-    def check_input_columns(self, sentence_features: list[dict[str, Tensor]]) -> None:
-        """Reject a batch with the wrong number of columns before spending forward passes on it."""
-
     def backward_on_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         """Compute the loss on leaf ``embeddings``, back-propagate into their ``.grad``, return the value."""
         return _value_and_backward(self.compute_loss_from_embeddings, embeddings, labels)
@@ -332,7 +329,7 @@ class CachedEmbeddingLoss(EmbeddingLoss):
         loss_on_embeddings: LossOnEmbeddings | None = None,
     ) -> Tensor:
         sentence_features = list(sentence_features)
-        self.check_input_columns(sentence_features)
+        self.check_columns(sentence_features)  # before spending forward passes on a batch of the wrong shape
         _check_splittable(self, sentence_features)
         # Texts of similar length share a mini-batch: on a CPU padding is wasted compute (the vectors
         # go back to row order below). Copies, so step 3 sees exactly the rows step 1 saw.

@@ -11,10 +11,9 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import check_column_count
 from lossbook.losses.cached import CachedEmbeddingLoss
-from lossbook.losses.ranking import PAIRS_HINT, RankingMaths, check_in_batch_columns
-from lossbook.losses.similarity import cos_sim
+from lossbook.losses.ranking import RankingMaths
+from lossbook.similarity import cos_sim
 
 __all__ = ["CachedMultipleNegativesRankingLoss", "CachedMultipleNegativesSymmetricRankingLoss", "GRADCACHE_CITATION"]
 
@@ -101,12 +100,9 @@ class CachedMultipleNegativesRankingLoss(RankingMaths, CachedEmbeddingLoss):
             scale, similarity_fct, gather_across_devices, directions, partition_mode, hardness_mode, hardness_strength
         )
 
-    def check_input_columns(self, sentence_features: list[Any]) -> None:
-        check_column_count(self, sentence_features, minimum=2, hint=PAIRS_HINT)
-
     def backward_on_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         # Chunks of mini_batch_size anchors: the (B, B(1+k)) score matrix never exists at once.
-        check_in_batch_columns(self, embeddings, gathering=self.gather_across_devices)
+        self.check_inputs(embeddings, labels)
         queries, docs, offset = self.gather(embeddings)
         batch_size = embeddings[0].shape[0]
         total = embeddings[0].new_zeros(())

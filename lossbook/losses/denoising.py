@@ -13,7 +13,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTra
 from transformers.utils import logging as hf_logging
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath
 
 __all__ = ["DenoisingAutoEncoderLoss"]
 
@@ -168,6 +168,7 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
     formats = (FORMATS["damaged-original"],)
     commonly_used = (FORMATS["damaged-original"],)
     embedding_path = EmbeddingPath.OWN_FORWARD  # it decodes token ids
+    column_hint = "Make them from plain sentences with lossbook.convert.add_deletion_noise."
 
     def __init__(
         self, model: nn.Module, decoder_name_or_path: str | None = None, tie_encoder_decoder: bool = True
@@ -222,12 +223,7 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
 
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
         sentence_features = list(sentence_features)
-        if len(sentence_features) != 2:
-            raise LossInputError(
-                f"DenoisingAutoEncoderLoss expects 2 input columns ('(damaged_sentence, original_sentence) pairs'), "
-                f"but got {len(sentence_features)}. Make them from plain sentences with "
-                "lossbook.convert.add_deletion_noise."
-            )
+        self.check_columns(sentence_features)
         damaged, original = sentence_features
         if self.need_retokenization:
             original = self.retokenize(original)
@@ -250,6 +246,9 @@ class DenoisingAutoEncoderLoss(EmbeddingLoss):
             target_ids.reshape(-1),
             ignore_index=self.tokenizer_decoder.pad_token_id,
         )
+
+    def check_inputs(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor | None:
+        return labels  # nothing to check: compute_loss_from_embeddings only says why it cannot run
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         raise TypeError(

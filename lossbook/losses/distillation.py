@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError, check_column_count, check_labels_present
+from lossbook.losses.base import EmbeddingLoss, LossInputError, check_labels_present
+from lossbook.similarity import pairwise_euclidean_distance, torch_cosine_distance
 
 __all__ = ["EmbedDistillLoss", "MSELoss"]
 
@@ -75,6 +76,7 @@ class EmbedDistillLoss(EmbeddingLoss):
     """
 
     formats = (FORMATS["sentence-teacher-embedding"], FORMATS["sentences-teacher-embedding"])
+    label_hint = _EMBEDDINGS_HINT
 
     def __init__(
         self,
@@ -91,10 +93,9 @@ class EmbedDistillLoss(EmbeddingLoss):
         if projection_dim is not None:
             self.projection = nn.Linear(_model_dimension(model), projection_dim, device=_model_device(model))
 
-    def teacher_per_column(self, embeddings: list[Tensor], labels: Tensor | list[Tensor] | None) -> list[Tensor]:
+    def check_labels(self, embeddings: list[Tensor], labels: Tensor | list[Tensor] | None) -> list[Tensor]:
         """Split the label tensor into one teacher tensor per input column, checking every shape."""
         name = type(self).__name__
-        check_column_count(self, embeddings, minimum=1)
         if isinstance(labels, (list, tuple)):  # already one tensor per column (the reference's own form)
             teachers = [torch.as_tensor(t) for t in labels]
             if len(teachers) != len(embeddings):
@@ -104,7 +105,7 @@ class EmbedDistillLoss(EmbeddingLoss):
                 self,
                 labels,
                 what="the teacher's embeddings, shape (batch, dim) or (batch, columns, dim)",
-                hint=_EMBEDDINGS_HINT,
+                hint=self.label_hint,
             )
             batch, columns = embeddings[0].shape[0], len(embeddings)
             if labels.dim() == 2:
@@ -136,21 +137,20 @@ class EmbedDistillLoss(EmbeddingLoss):
                     f"but teacher embeddings of shape {tuple(teacher.shape)}; expected ({student.shape[0]}, "
                     f"{student_dim}).{fix} {_EMBEDDINGS_HINT}"
                 )
-        return [t.detach() for t in teachers]
+        return [t.detach().to(device=s.device, dtype=s.dtype) for s, t in zip(embeddings, teachers)]
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | list[Tensor] | None) -> Tensor:
-        teachers = self.teacher_per_column(embeddings, labels)
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: list[Tensor]) -> Tensor:
+        """``labels``: the teacher's embeddings of each column (``check_labels`` splits and checks them)."""
         per_column = []
-        for student, teacher in zip(embeddings, teachers):
-            teacher = teacher.to(device=student.device, dtype=student.dtype)
+        for student, teacher in zip(embeddings, labels):
             if self.projection is not None:
-                student = self.projection(student)
+                student = self.projection(student)  # (batch, projection_dim)
             if self.distance_metric == "mse":
                 per_column.append(F.mse_loss(student, teacher))
             elif self.distance_metric == "l2":
-                per_column.append(torch.linalg.vector_norm(student - teacher, dim=-1).mean())
+                per_column.append(pairwise_euclidean_distance(student, teacher).mean())
             else:
-                per_column.append((1 - F.cosine_similarity(student, teacher, dim=-1)).mean())
+                per_column.append(torch_cosine_distance(student, teacher).mean())
         return torch.stack(per_column).mean()
 
     def save_projection(self, path) -> None:

@@ -14,9 +14,8 @@ import torch
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError, check_column_count, check_labels_present
-from lossbook.losses.pairwise import pairwise_dot_score
-from lossbook.losses.similarity import similarity_name
+from lossbook.losses.base import EmbeddingLoss, LossInputError, check_labels_present
+from lossbook.similarity import pairwise_dot_score, similarity_name
 
 __all__ = ["DistillKLDivLoss", "MarginMSELoss"]
 
@@ -66,15 +65,18 @@ class MarginMSELoss(EmbeddingLoss):
 
     formats = (FORMATS["triplet-margin"],)
     commonly_used = (FORMATS["triplet-margin"],)
+    column_hint = "Give (query, passage_one, passage_two, ...) columns."
+    label_hint = _MARGINS_HINT
 
     def __init__(self, model: nn.Module, similarity_fct=pairwise_dot_score) -> None:
         super().__init__(model)
         self.similarity_fct = similarity_fct
         self.loss_fct = nn.MSELoss()
 
-    def margin_labels(self, labels: Tensor | None, batch: int, negatives: int) -> Tensor:
+    def check_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         """The labels as ``(B, k)`` margins, whichever accepted shape they came in."""
-        labels = check_labels_present(self, labels, what="teacher margins or teacher scores", hint=_MARGINS_HINT)
+        batch, negatives = embeddings[0].shape[0], len(embeddings) - 2
+        labels = check_labels_present(self, labels, what="teacher margins or teacher scores", hint=self.label_hint)
         if labels.shape == (batch, negatives + 1):
             labels = labels[:, :1] - labels[:, 1:]
         elif labels.shape == (batch,):
@@ -85,17 +87,16 @@ class MarginMSELoss(EmbeddingLoss):
                 f"negative column(s). Expected margins ({batch}, {negatives})"
                 + (f" or ({batch},)" if negatives == 1 else "")
                 + f", or raw teacher scores ({batch}, {negatives + 1}) = [score(q, pos), score(q, neg_1), ...]. "
-                + _MARGINS_HINT
+                + self.label_hint
             )
-        return labels.detach()
+        return labels.detach().to(embeddings[0].device)
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        check_column_count(self, embeddings, minimum=3, hint="Give (query, passage_one, passage_two, ...) columns.")
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        """``labels``: the teacher's margins, ``(batch, k)`` (``check_labels`` turns raw scores into them)."""
         query, positive, negatives = embeddings[0], embeddings[1], embeddings[2:]
-        margins = self.margin_labels(labels, query.shape[0], len(negatives)).to(query.device)
-        positive_scores = self.similarity_fct(query, positive)
-        predicted = torch.stack([positive_scores - self.similarity_fct(query, n) for n in negatives], dim=1)
-        return self.loss_fct(predicted, margins.to(predicted.dtype))
+        positive_scores = self.similarity_fct(query, positive)  # (batch,)
+        predicted = torch.stack([positive_scores - self.similarity_fct(query, n) for n in negatives], dim=1)  # (B, k)
+        return self.loss_fct(predicted, labels.to(predicted.dtype))
 
     def get_config_dict(self) -> dict[str, Any]:
         return {"similarity_fct": similarity_name(self.similarity_fct)}
@@ -156,6 +157,8 @@ class DistillKLDivLoss(EmbeddingLoss):
     """
 
     formats = (FORMATS["n-tuple-teacher-scores"],)
+    column_hint = "A softmax over a single candidate is constant (zero loss, zero gradient): add a negative column."
+    label_hint = _SCORES_HINT
 
     def __init__(
         self,
@@ -177,17 +180,11 @@ class DistillKLDivLoss(EmbeddingLoss):
         self.loss_fct = nn.KLDivLoss(reduction="batchmean")
         self._checked_teacher_scale = False
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        check_column_count(
-            self,
-            embeddings,
-            minimum=3,
-            hint="A softmax over a single candidate is constant (zero loss, zero gradient): add a negative column.",
-        )
-        query, candidates = embeddings[0], embeddings[1:]
-        batch, n_candidates = query.shape[0], len(candidates)
+    def check_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
+        """The teacher's raw scores, ``(batch, candidates)``; on the first batch, NaN and softmax underflow too."""
+        batch, n_candidates = embeddings[0].shape[0], len(embeddings) - 1
         labels = check_labels_present(
-            self, labels, what=f"raw teacher scores, shape ({batch}, {n_candidates})", hint=_SCORES_HINT
+            self, labels, what=f"raw teacher scores, shape ({batch}, {n_candidates})", hint=self.label_hint
         )
         if labels.shape != (batch, n_candidates):
             margins = (
@@ -198,16 +195,27 @@ class DistillKLDivLoss(EmbeddingLoss):
             raise LossInputError(
                 f"DistillKLDivLoss expects raw teacher scores of shape ({batch}, {n_candidates}) = [score(q, pos), "
                 f"score(q, neg_1), ...] for {n_candidates} candidate columns, got {tuple(labels.shape)}{margins}. "
-                + _SCORES_HINT
+                + self.label_hint
             )
-        labels = labels.detach().to(query.device)
-        student = torch.stack([self.similarity_fct(query, c) for c in candidates], dim=1) / self.student_temperature
-        teacher_probabilities = torch.softmax(labels.to(student.dtype) / self.teacher_temperature, dim=1)
+        labels = labels.detach().to(embeddings[0].device)
         if not self._checked_teacher_scale:
             self._checked_teacher_scale = True
-            self._check_teacher(labels, teacher_probabilities)
-        loss = self.loss_fct(torch.log_softmax(student, dim=1), teacher_probabilities)
-        return loss * self.student_temperature**2
+            # In the precision of the default (dot product) student scores: float32 or wider.
+            student_dtype = torch.promote_types(embeddings[0].dtype, torch.float32)
+            self._check_teacher(labels, self.teacher_probabilities(labels, student_dtype))
+        return labels
+
+    def teacher_probabilities(self, scores: Tensor, dtype: torch.dtype) -> Tensor:
+        """``softmax(t / T_t)`` over the candidates, in ``dtype``: ``(batch, candidates)``."""
+        return torch.softmax(scores.to(dtype) / self.teacher_temperature, dim=1)
+
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        """``labels``: the teacher's raw scores, ``(batch, candidates)``."""
+        query, candidates = embeddings[0], embeddings[1:]
+        student = torch.stack([self.similarity_fct(query, c) for c in candidates], dim=1)  # (batch, candidates)
+        student = student / self.student_temperature
+        teacher = self.teacher_probabilities(labels, student.dtype)
+        return self.loss_fct(torch.log_softmax(student, dim=1), teacher) * self.student_temperature**2
 
     def _check_teacher(self, scores: Tensor, probabilities: Tensor) -> None:
         """Once per loss: NaN teacher scores are an error, softmax underflow a warning."""
@@ -215,7 +223,7 @@ class DistillKLDivLoss(EmbeddingLoss):
         if scores.isnan().any():
             raise LossInputError(
                 "DistillKLDivLoss: the teacher scores contain NaN, which would make the loss and every gradient "
-                "NaN. Check the label column. " + _SCORES_HINT
+                "NaN. Check the label column. " + self.label_hint
             )
         if scores.isinf().any():  # -inf marks a candidate excluded on purpose
             return

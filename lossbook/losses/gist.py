@@ -12,11 +12,11 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError, UnsupportedModelError, check_column_count
+from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError, UnsupportedModelError
 from lossbook.losses.cached import CachedEmbeddingLoss, rows_back, slice_features
 from lossbook.losses.distributed import all_gather_with_grad, distributed_rank
-from lossbook.losses.ranking import PAIRS_HINT, check_in_batch_columns
-from lossbook.losses.similarity import cos_sim
+from lossbook.losses.ranking import PAIRS_HINT, check_in_batch_rows
+from lossbook.similarity import cos_sim
 
 __all__ = ["CachedGISTEmbedLoss", "GISTEmbedLoss", "GuidedMaths"]
 
@@ -156,14 +156,13 @@ class GuidedMaths:
         self, embeddings: list[Tensor], labels: Tensor | None = None, guide_embeddings: list[Tensor] | None = None
     ) -> Tensor:
         """The loss from the model's embeddings; the guide's come from the last ``embed`` unless given."""
-        self.check_columns(embeddings)
         guide_embeddings = self.resolve_guide_embeddings(embeddings, guide_embeddings)
         return self.guided_row_losses(embeddings, guide_embeddings, 0, embeddings[0].shape[0]).mean()
 
-    def check_columns(self, columns: list[Any]) -> None:
-        check_column_count(self, columns, minimum=2, maximum=self.max_columns, hint=self.column_hint)
-        if isinstance(columns[0], Tensor):
-            check_in_batch_columns(self, columns, gathering=self.gather_across_devices)
+    def check_inputs(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor | None:
+        labels = super().check_inputs(embeddings, labels)
+        check_in_batch_rows(self, embeddings, gathering=self.gather_across_devices)
+        return labels
 
     def guided_config(self, **cached: Any) -> dict[str, Any]:
         return {
@@ -236,7 +235,6 @@ class GISTEmbedLoss(GuidedMaths, EmbeddingLoss):
 
     formats = (FORMATS["pair"], FORMATS["triplet"])
     embedding_path = EmbeddingPath.WITH_GUIDE  # embed() runs the guide on the same texts
-    max_columns = 3
     column_hint = "For more than one negative column use CachedGISTEmbedLoss. " + PAIRS_HINT
 
     def __init__(
@@ -320,7 +318,6 @@ class CachedGISTEmbedLoss(GuidedMaths, CachedEmbeddingLoss):
 
     formats = (FORMATS["pair"], FORMATS["triplet"], FORMATS["n-tuple"])
     embedding_path = EmbeddingPath.GRADIENT_CACHE_WITH_GUIDE
-    max_columns = None
     column_hint = PAIRS_HINT
     uncached_alternative = "GISTEmbedLoss"
 
@@ -350,9 +347,6 @@ class CachedGISTEmbedLoss(GuidedMaths, CachedEmbeddingLoss):
             gather_across_devices,
         )
 
-    def check_input_columns(self, sentence_features: list[Any]) -> None:
-        self.check_columns(sentence_features)
-
     def embed_without_grad(self, sentence_features, ranges, record_random_state):
         embeddings, random_states = super().embed_without_grad(sentence_features, ranges, record_random_state)
         self._guide_embeddings = [
@@ -371,7 +365,7 @@ class CachedGISTEmbedLoss(GuidedMaths, CachedEmbeddingLoss):
             self._guide_embeddings = None
 
     def backward_on_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        self.check_columns(embeddings)
+        self.check_inputs(embeddings, labels)
         guide_embeddings = self.resolve_guide_embeddings(embeddings, None)
         batch_size = embeddings[0].shape[0]
         total = embeddings[0].new_zeros(())

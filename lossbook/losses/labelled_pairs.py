@@ -12,26 +12,20 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError, check_column_count, check_labels_present
+from lossbook.losses.base import EmbeddingLoss, LossInputError, check_labels_present
+from lossbook.similarity import (
+    distance_metric_name,
+    torch_cosine_distance,
+    torch_euclidean_distance,
+    torch_manhattan_distance,
+)
 
-__all__ = ["ContrastiveLoss", "OnlineContrastiveLoss", "SiameseDistanceMetric", "SoftmaxLoss", "check_class_labels"]
+__all__ = ["ContrastiveLoss", "OnlineContrastiveLoss", "SiameseDistanceMetric", "SoftmaxLoss"]
 
 _BINARY_HINT = (
     "Use (anchor, positive/negative) pairs with a 'label' column of 1 (match) or 0 (no match); convert scored pairs "
     "with lossbook.convert.scored_pairs_to_binary_pairs, triplets with lossbook.convert.triplets_to_binary_pairs."
 )
-
-
-def _cosine_distance(x: Tensor, y: Tensor) -> Tensor:
-    return 1 - F.cosine_similarity(x, y)
-
-
-def _euclidean_distance(x: Tensor, y: Tensor) -> Tensor:
-    return F.pairwise_distance(x, y, p=2)
-
-
-def _manhattan_distance(x: Tensor, y: Tensor) -> Tensor:
-    return F.pairwise_distance(x, y, p=1)
 
 
 class SiameseDistanceMetric:
@@ -42,58 +36,20 @@ class SiameseDistanceMetric:
     ``COSINE_DISTANCE`` is ``1 - cos`` (in [0, 2]). Any callable ``(x, y) -> (batch,)`` works too.
     """
 
-    EUCLIDEAN = staticmethod(_euclidean_distance)
-    MANHATTAN = staticmethod(_manhattan_distance)
-    COSINE_DISTANCE = staticmethod(_cosine_distance)
-
-
-def distance_metric_name(metric: Callable, namespace: type) -> str:
-    """How ``get_config_dict`` names a metric: ``"SiameseDistanceMetric.EUCLIDEAN"``, else the function's name."""
-    for name in ("EUCLIDEAN", "MANHATTAN", "COSINE_DISTANCE", "COSINE"):
-        if getattr(namespace, name, None) is metric:
-            return f"{namespace.__name__}.{name}"
-    return getattr(metric, "__name__", repr(metric))
-
-
-def check_class_labels(loss: nn.Module, labels: Tensor | None, batch_size: int, *, expected: str, hint: str) -> Tensor:
-    """Labels must be one integer class id per row; return them as a flat ``long`` tensor."""
-    labels = check_labels_present(loss, labels, what="an integer class id per row", hint=hint)
-    if labels.numel() != batch_size:
-        raise LossInputError(
-            f"{type(loss).__name__} expects {batch_size} class ids (one per row), got {labels.numel()} with shape "
-            f"{tuple(labels.shape)}."
-        )
-    if labels.is_floating_point() or labels.is_complex():
-        raise LossInputError(
-            f"{type(loss).__name__} needs integer class ids (format {expected}), but got {labels.dtype} labels. "
-            "Whole numbers stored as floats: cast them with labels.long(); similarity scores: use a 'pair-score' "
-            "loss such as CoSENTLoss. " + hint
-        )
-    return labels.reshape(-1).long()
+    EUCLIDEAN = staticmethod(torch_euclidean_distance)
+    MANHATTAN = staticmethod(torch_manhattan_distance)
+    COSINE_DISTANCE = staticmethod(torch_cosine_distance)
 
 
 class _BinaryPairLoss(EmbeddingLoss):
-    """Shared checks of the two contrastive losses: two columns and one label in [0, 1] per pair."""
+    """The two contrastive losses: two columns, one label in [0, 1] per pair, a warning for non-binary labels."""
 
     formats = (FORMATS["pair-binary"],)
+    column_hint = label_hint = _BINARY_HINT
     _non_binary_effect = ""
 
-    def _distances_and_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> tuple[Tensor, Tensor]:
-        check_column_count(self, embeddings, minimum=2, maximum=2, hint=_BINARY_HINT)
-        labels = check_labels_present(self, labels, what="1 for a matching pair, 0 otherwise", hint=_BINARY_HINT)
-        batch_size = embeddings[0].shape[0]
-        if labels.numel() != batch_size:
-            raise LossInputError(
-                f"{type(self).__name__} expects {batch_size} labels (one per pair), got {labels.numel()} with shape "
-                f"{tuple(labels.shape)}."
-            )
-        distances = self.distance_metric(embeddings[0], embeddings[1])
-        labels = labels.reshape(-1).to(device=distances.device, dtype=distances.dtype)
-        if labels.numel() and (labels.min().item() < 0 or labels.max().item() > 1):
-            raise LossInputError(
-                f"{type(self).__name__} needs labels in [0, 1] (1 = match, 0 = no match), got values from "
-                f"{labels.min().item():g} to {labels.max().item():g}. Map -1/+1 labels to 0/1. " + _BINARY_HINT
-            )
+    def check_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
+        labels = super().check_labels(embeddings, labels)
         if not self._warned_non_binary and ((labels != 0) & (labels != 1)).any().item():
             self._warned_non_binary = True
             warnings.warn(
@@ -101,7 +57,7 @@ class _BinaryPairLoss(EmbeddingLoss):
                 UserWarning,
                 stacklevel=4,
             )
-        return distances, labels
+        return labels
 
 
 class ContrastiveLoss(_BinaryPairLoss):
@@ -161,8 +117,9 @@ class ContrastiveLoss(_BinaryPairLoss):
         self.size_average = size_average
         self._warned_non_binary = False
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        distances, labels = self._distances_and_labels(embeddings, labels)
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        distances = self.distance_metric(*embeddings)  # (batch,)
+        labels = labels.to(distances.dtype)
         losses = 0.5 * (labels * distances.pow(2) + (1 - labels) * F.relu(self.margin - distances).pow(2))
         return losses.mean() if self.size_average else losses.sum()
 
@@ -250,8 +207,8 @@ class OnlineContrastiveLoss(_BinaryPairLoss):
         self.margin = margin
         self._warned_non_binary = False
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        distances, labels = self._distances_and_labels(embeddings, labels)
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        distances = self.distance_metric(*embeddings)  # (batch,)
         negatives, positives = distances[labels == 0], distances[labels == 1]
         negative_threshold = positives.max() if len(positives) else negatives.mean()
         positive_threshold = negatives.min() if len(negatives) else positives.mean()
@@ -344,6 +301,11 @@ class SoftmaxLoss(EmbeddingLoss):
 
     formats = (FORMATS["pair-class"],)
     commonly_used = (FORMATS["pair-class"],)
+    column_hint = "Use (sentence_A, sentence_B) pairs with a class 'label' column."
+    label_hint = (
+        "Use (sentence_A, sentence_B) pairs with a class 'label' column (e.g. NLI: 0, 1, 2) or class probabilities "
+        "of shape (batch, num_labels); for the logits without a loss call loss.predict(sentence_features)."
+    )
 
     @_renamed_kwargs(sentence_embedding_dimension="embedding_dimension")
     def __init__(
@@ -376,16 +338,11 @@ class SoftmaxLoss(EmbeddingLoss):
     def predict(self, sentence_features: Iterable[dict[str, Tensor]]) -> tuple[list[Tensor], Tensor]:
         """The two columns' embeddings and the head's logits ``(batch, num_labels)``, without a loss."""
         embeddings = self.embed(sentence_features)
+        self.check_columns(embeddings)
         return embeddings, self._logits(embeddings)
 
     def _logits(self, embeddings: list[Tensor]) -> Tensor:
-        check_column_count(
-            self,
-            embeddings,
-            minimum=2,
-            maximum=2,
-            hint="Use (sentence_A, sentence_B) pairs with a class 'label' column.",
-        )
+        """``W [u; v; |u - v|; u * v] + b`` with the parts the flags choose: ``(batch, num_labels)``."""
         u, v = embeddings
         if u.shape[-1] != self.embedding_dimension:
             raise LossInputError(
@@ -399,29 +356,25 @@ class SoftmaxLoss(EmbeddingLoss):
             parts.append((u - v).abs())
         if self.concatenation_sent_multiplication:
             parts.append(u * v)
-        return self.classifier(torch.cat(parts, dim=1).to(self.classifier.weight.dtype))
+        features = torch.cat(parts, dim=1)  # (batch, k * dim)
+        return self.classifier(features.to(self.classifier.weight.dtype))
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        logits = self._logits(embeddings)
-        hint = (
-            "Use (sentence_A, sentence_B) pairs with a class 'label' column (e.g. NLI: 0, 1, 2); for the logits "
-            "without a loss call loss.predict(sentence_features)."
-        )
-        labels = check_labels_present(self, labels, what="a class id per pair", hint=hint).to(logits.device)
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        return self.loss_fct(self._logits(embeddings), labels)
+
+    def check_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
+        """Class ids within ``num_labels``, class probabilities, or whatever a custom ``loss_fct`` reads."""
+        batch = embeddings[0].shape[0]
+        labels = labels if labels is None or isinstance(labels, Tensor) else torch.as_tensor(labels)
         if not isinstance(self.loss_fct, nn.CrossEntropyLoss):
             # A custom loss defines its own labels; reshape them as the reference does.
-            if self.num_labels == 1 or labels.shape != logits.shape:
-                labels = labels.reshape(-1)
-            return self.loss_fct(logits, labels)
-        if labels.is_floating_point() and labels.shape == logits.shape and self.num_labels > 1:
-            return self.loss_fct(logits, self._check_probabilities(labels))
-        labels = check_class_labels(
-            self,
-            labels,
-            logits.shape[0],
-            expected="'pair-class'",
-            hint="Class probabilities must have shape (batch, num_labels).",
-        )
+            labels = check_labels_present(self, labels, what="a class id per pair", hint=self.label_hint)
+            labels = labels.to(embeddings[0].device)
+            return labels.reshape(-1) if self.num_labels == 1 or labels.shape != (batch, self.num_labels) else labels
+        probabilities = labels is not None and labels.is_floating_point() and labels.shape == (batch, self.num_labels)
+        if probabilities and self.num_labels > 1:
+            return self._check_probabilities(labels.to(embeddings[0].device))
+        labels = super().check_labels(embeddings, labels)
         counted = labels[labels != self.loss_fct.ignore_index]
         if counted.numel() and (counted.min().item() < 0 or counted.max().item() >= self.num_labels):
             raise LossInputError(
@@ -430,7 +383,7 @@ class SoftmaxLoss(EmbeddingLoss):
                 f"but got ids from {counted.min().item()} to {counted.max().item()}. Build it with "
                 f"num_labels={counted.max().item() + 1} or remap the labels."
             )
-        return self.loss_fct(logits, labels)
+        return labels
 
     def _check_probabilities(self, labels: Tensor) -> Tensor:
         sums = labels.sum(dim=1)

@@ -10,9 +10,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingPath, LossInputError
+from lossbook.losses.base import EmbeddingPath
 from lossbook.losses.cached import CachedEmbeddingLoss
-from lossbook.losses.similarity import cos_sim
+from lossbook.losses.ranking import check_in_batch_rows
+from lossbook.similarity import cos_sim
 
 __all__ = ["MegaBatchMarginLoss"]
 
@@ -83,6 +84,10 @@ class MegaBatchMarginLoss(CachedEmbeddingLoss):
     #: Set per instance: without the mini-batched version it is a plain loss on the embeddings it is given.
     embedding_path = EmbeddingPath.GRADIENT_CACHE
     uncached_alternative = "use_mini_batched_version=False (the same loss, embedded in one pass)"
+    column_hint = (
+        "It mines the negatives from the batch itself; for triplets use lossbook.convert.triplets_to_pairs, or "
+        "CachedMultipleNegativesRankingLoss to keep the negatives."
+    )
 
     def __init__(
         self,
@@ -102,53 +107,39 @@ class MegaBatchMarginLoss(CachedEmbeddingLoss):
         self.use_mini_batched_version = use_mini_batched_version
         self.embedding_path = EmbeddingPath.GRADIENT_CACHE if use_mini_batched_version else EmbeddingPath.GIVEN
 
-    def check_input_columns(self, sentence_features: list[Any]) -> None:
-        if len(sentence_features) != 2:
-            raise LossInputError(
-                f"MegaBatchMarginLoss expects 2 input columns ('(anchor, positive) pairs'), but got "
-                f"{len(sentence_features)}. It mines the negatives from the batch itself; for triplets use "
-                "lossbook.convert.triplets_to_pairs, or CachedMultipleNegativesRankingLoss to keep the negatives."
-            )
-
     def forward(
         self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None, loss_on_embeddings=None
     ) -> Tensor:
         if self.use_mini_batched_version:
             return super().forward(sentence_features, labels, loss_on_embeddings)
         sentence_features = list(sentence_features)
-        self.check_input_columns(sentence_features)
+        self.check_columns(sentence_features)
         maths = loss_on_embeddings or self.compute_loss_from_embeddings
         return maths(self.embed(sentence_features), labels)
 
     def row_losses(self, anchors: Tensor, positives: Tensor, begin: int, end: int) -> Tensor:
+        """The loss of anchors ``begin:end`` against every positive of the batch, one value per anchor."""
         rows = torch.arange(end - begin, device=anchors.device)
-        scores = cos_sim(anchors[begin:end], positives)
+        scores = cos_sim(anchors[begin:end], positives)  # (rows, batch)
         own = torch.zeros_like(scores, dtype=torch.bool)
         own[rows, rows + begin] = True
-        hardest_negative = scores.masked_fill(own, -torch.inf).max(dim=1).values
+        hardest_negative = scores.masked_fill(own, -torch.inf).max(dim=1).values  # (rows,)
         return F.relu(self.positive_margin - scores[rows, rows + begin]) + F.relu(
             hardest_negative - self.negative_margin
         )
 
-    def _check(self, embeddings: list[Tensor]) -> None:
-        self.check_input_columns(embeddings)
-        rows = [int(e.shape[0]) for e in embeddings]
-        if rows[0] != rows[1]:
-            raise LossInputError(f"MegaBatchMarginLoss: both columns need the same number of rows, got {rows}.")
-        if rows[0] < 2:
-            raise LossInputError(
-                "MegaBatchMarginLoss needs a batch of at least 2 rows (the negatives are the other rows' "
-                "positives); got 1. Increase the batch size: the loss is meant for 500 or more."
-            )
+    def check_inputs(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor | None:
+        labels = super().check_inputs(embeddings, labels)
+        check_in_batch_rows(self, embeddings)  # the negatives are the other rows' positives: 500 or more is meant
+        return labels
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> Tensor:
-        self._check(embeddings)
         anchors, positives = embeddings
         return self.row_losses(anchors, positives, 0, anchors.shape[0]).mean()
 
     def backward_on_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         # Walk the similarity matrix mini_batch_size anchors at a time, so it never exists in full.
-        self._check(embeddings)
+        self.check_inputs(embeddings, labels)
         anchors, positives = embeddings
         batch_size = anchors.shape[0]
         total = anchors.new_zeros(())

@@ -11,15 +11,15 @@ import torch
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError, check_column_count
+from lossbook.losses.base import EmbeddingLoss, LossInputError
 from lossbook.losses.distributed import all_gather_with_grad, distributed_rank, distributed_world_size
-from lossbook.losses.similarity import cos_sim, similarity_name
+from lossbook.similarity import cos_sim, similarity_name
 
 __all__ = [
     "MultipleNegativesRankingLoss",
     "MultipleNegativesSymmetricRankingLoss",
     "RankingMaths",
-    "check_in_batch_columns",
+    "check_in_batch_rows",
     "ranking_citation",
 ]
 
@@ -72,15 +72,12 @@ Nan Wang and Han Xiao},
 """
 
 
-def check_in_batch_columns(
-    loss: nn.Module, embeddings: Sequence[Tensor], *, maximum: int | None = None, gathering: bool = False
-) -> None:
-    """At least (anchor, positive), every column with the same number of rows, more than one row.
+def check_in_batch_rows(loss: nn.Module, embeddings: Sequence[Tensor], *, gathering: bool = False) -> None:
+    """Every column with the same number of rows, and more than one row.
 
     A single (anchor, positive) row is only allowed when hard negatives or other processes' rows
     (``gathering``) give it something to rank against.
     """
-    check_column_count(loss, embeddings, minimum=2, maximum=maximum, hint=PAIRS_HINT)
     rows = [int(e.shape[0]) for e in embeddings]
     if len(set(rows)) != 1:
         raise LossInputError(f"{type(loss).__name__}: every column needs the same number of rows, got {rows}.")
@@ -98,6 +95,8 @@ class RankingMaths:
     ``row_losses`` gives the per-anchor loss of any range of anchors, so the cached loss can walk
     the score matrix in chunks of rows.
     """
+
+    column_hint = PAIRS_HINT
 
     def init_ranking(
         self, scale, similarity_fct, gather_across_devices, directions, partition_mode, hardness_mode, hardness_strength
@@ -152,7 +151,7 @@ class RankingMaths:
         own[local, rows] = True
         own_docs = own.repeat(1, n_docs)
 
-        q2d = self.similarity_fct(queries[rows], all_docs)
+        q2d = self.similarity_fct(queries[rows], all_docs)  # (rows, world * docs)
         blocks = {"query_to_doc": q2d * self.scale}
         if "query_to_query" in self.directions:
             blocks["query_to_query"] = (self.similarity_fct(queries[rows], queries) * self.scale).masked_fill(
@@ -172,15 +171,19 @@ class RankingMaths:
             # The penalty is a constant weight (no gradient), added after the scale.
             blocks["query_to_doc"] = blocks["query_to_doc"] + self.hardness_strength * q2d.detach() * penalised
 
-        positives = blocks["query_to_doc"][local, rows]
+        positives = blocks["query_to_doc"][local, rows]  # (rows,)
         if self.partition_mode == "joint":
             log_partition = torch.logsumexp(torch.cat(list(blocks.values()), dim=1), dim=1)
         else:
             log_partition = torch.stack([torch.logsumexp(b, dim=1) for b in blocks.values()]).mean(dim=0)
         return log_partition - positives
 
+    def check_inputs(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor | None:
+        labels = super().check_inputs(embeddings, labels)
+        check_in_batch_rows(self, embeddings, gathering=self.gather_across_devices)
+        return labels
+
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> Tensor:
-        check_in_batch_columns(self, embeddings, gathering=self.gather_across_devices)
         queries, docs, offset = self.gather(list(embeddings))
         batch_size = embeddings[0].shape[0]
         rows = torch.arange(offset, offset + batch_size, device=queries.device)

@@ -8,8 +8,8 @@ import torch
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, check_column_count
-from lossbook.losses.similarity import cos_sim, similarity_name
+from lossbook.losses.base import EmbeddingLoss
+from lossbook.similarity import cos_sim, similarity_name
 
 __all__ = ["GlobalOrthogonalRegularizationLoss"]
 
@@ -81,7 +81,6 @@ class GlobalOrthogonalRegularizationLoss(EmbeddingLoss):
         self.aggregation = aggregation
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> dict[str, Tensor]:
-        check_column_count(self, embeddings, minimum=1)
         mean_terms, second_terms = zip(*(self.compute_gor(e) for e in embeddings))
         reduce = torch.sum if self.aggregation == "sum" else torch.mean
         results: dict[str, Tensor] = {}
@@ -95,7 +94,7 @@ class GlobalOrthogonalRegularizationLoss(EmbeddingLoss):
         """The unweighted (mean term, second-moment term) of one column."""
         batch, dim = embeddings.shape
         off_diagonal = ~torch.eye(batch, dtype=torch.bool, device=embeddings.device)
-        similarities = self.similarity_fct(embeddings, embeddings) * off_diagonal
+        similarities = self.similarity_fct(embeddings, embeddings) * off_diagonal  # (batch, batch)
         # max(.., 1): a batch of one gives a differentiable 0 instead of 0/0 = NaN.
         n = max(batch * (batch - 1), 1)
         mean_term = (similarities.sum() / n).pow(2)

@@ -10,11 +10,10 @@ import torch
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, LossInputError, check_column_count, check_labels_present
-from lossbook.losses.pairwise import pairwise_angle_sim, pairwise_cos_sim
-from lossbook.losses.similarity import similarity_name
+from lossbook.losses.base import EmbeddingLoss, LossInputError, check_label_count
+from lossbook.similarity import as_float_tensor, pairwise_angle_sim, pairwise_cos_sim, similarity_name
 
-__all__ = ["AnglELoss", "CoSENTLoss", "CosineSimilarityLoss"]
+__all__ = ["AnglELoss", "CoSENTLoss", "CosineSimilarityLoss", "cosent", "cosent_plain"]
 
 _SCORE_HINT = "Use (sentence_A, sentence_B) pairs with a 'score' column in [0, 1] (e.g. lossbook.load_dataset('stsb'))."
 
@@ -23,15 +22,25 @@ def _fullname(module: nn.Module) -> str:
     return f"{type(module).__module__}.{type(module).__qualname__}"
 
 
-def check_score_labels(loss: nn.Module, labels: Tensor | None, batch_size: int) -> Tensor:
-    """Scores must be one float per pair."""
-    labels = check_labels_present(loss, labels, what="a float similarity score per pair", hint=_SCORE_HINT)
-    if labels.numel() != batch_size:
-        raise LossInputError(
-            f"{type(loss).__name__} expects {batch_size} scores (one per pair), got {labels.numel()} with shape "
-            f"{tuple(labels.shape)}."
-        )
-    return labels.float().view(-1)
+def cosent_plain(scores: Tensor, labels: Tensor) -> Tensor:
+    """CoSENT as its formula reads: ``log(1 + sum over (i, j) with y_i < y_j of exp(s_i - s_j))``, B x B terms."""
+    differences = scores[:, None] - scores[None, :]  # (batch, batch): s_i - s_j
+    lower_label = labels[:, None] < labels[None, :]  # (batch, batch): y_i < y_j
+    return torch.logsumexp(torch.cat((scores.new_zeros(1), differences[lower_label])), dim=0)
+
+
+def cosent(scores: Tensor, labels: Tensor) -> Tensor:
+    """``cosent_plain`` in O(B log B): sorted by label, each pair's sum over higher labels is a suffix logcumsumexp."""
+    labels, order = labels.sort()
+    scores = scores[order]
+    # higher_from[i]: the first sorted position whose label is strictly above labels[i] (ties excluded).
+    higher_from = torch.searchsorted(labels, labels, right=True)
+    # log sum_{k >= m} exp(-scores[k]) for every m, plus an empty sum (-inf) for "no higher label".
+    suffix = torch.logcumsumexp(-scores.flip(0), dim=0).flip(0)
+    suffix = torch.cat((suffix, scores.new_full((1,), -torch.inf)))  # (batch + 1,)
+    # log sum_{j: y_j > y_i} exp(s_i - s_j), one per pair i; the leading 0 is the "1 +".
+    per_pair = scores + suffix[higher_from]
+    return torch.logsumexp(torch.cat((scores.new_zeros(1), per_pair)), dim=0)
 
 
 class CosineSimilarityLoss(EmbeddingLoss):
@@ -72,6 +81,7 @@ class CosineSimilarityLoss(EmbeddingLoss):
 
     formats = (FORMATS["pair-score"],)
     commonly_used = (FORMATS["pair-score"],)
+    label_hint = _SCORE_HINT
 
     def __init__(
         self, model: nn.Module, loss_fct: nn.Module | None = None, cos_score_transformation: nn.Module | None = None
@@ -81,17 +91,15 @@ class CosineSimilarityLoss(EmbeddingLoss):
         self.cos_score_transformation = nn.Identity() if cos_score_transformation is None else cos_score_transformation
         self._warned_negative_scores = False
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        check_column_count(self, embeddings, minimum=2, maximum=2)
-        scores = check_score_labels(self, labels, embeddings[0].shape[0]).to(embeddings[0].device)
-        self._check_score_range(scores)
-        cosine = torch.cosine_similarity(embeddings[0], embeddings[1])
-        return self.loss_fct(self.cos_score_transformation(cosine), scores.to(cosine.dtype))
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        cosine = torch.cosine_similarity(*embeddings)  # (batch,); torch's, as in the reference
+        return self.loss_fct(self.cos_score_transformation(cosine), labels.to(cosine.dtype))
 
-    def _check_score_range(self, scores: Tensor) -> None:
+    def check_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
+        scores = super().check_labels(embeddings, labels)
         # Only the identity transformation has a known range ([-1, 1]); a custom one may map anywhere.
         if not isinstance(self.cos_score_transformation, nn.Identity) or scores.numel() == 0:
-            return
+            return scores
         low, high = scores.min().item(), scores.max().item()
         if low < -1 or high > 1:
             raise LossInputError(
@@ -106,8 +114,9 @@ class CosineSimilarityLoss(EmbeddingLoss):
                 "Negative targets push those pairs towards opposite directions, which is rarely meant; "
                 "for 0/1 match labels use ContrastiveLoss ('pair-binary').",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+        return scores
 
     def get_config_dict(self) -> dict[str, Any]:
         return {
@@ -131,14 +140,15 @@ class CoSENTLoss(EmbeddingLoss):
     The result is **one log-sum-exp for the whole batch**, not a mean over pairs: the number of terms
     grows with the square of the batch size, so values from different batch sizes are not comparable.
     Computed in :math:`O(B \log B)`: the pairs are sorted by label and, for each pair, the sum over all
-    pairs with a strictly higher label is a suffix ``logcumsumexp``; the value is the same as summing
-    the :math:`B \times B` matrix. Half-precision similarities are computed in float32.
+    pairs with a strictly higher label is a suffix ``logcumsumexp`` (:func:`cosent`); the value is the same
+    as summing the :math:`B \times B` matrix (:func:`cosent_plain`, which the tests compare it with).
+    Half-precision similarities are computed in float32.
 
     Args:
         model: the embedding model (lossbook ``EmbeddingModel`` or a ``SentenceTransformer``).
         scale: multiplies the similarities (inverse temperature); 20 by default.
         similarity_fct: row-wise similarity of the two columns, ``pairwise_cos_sim`` by default (see
-            :mod:`lossbook.losses.pairwise`).
+            :mod:`lossbook.similarity`).
 
     Inputs:
         (sentence_A, sentence_B) pairs + a float similarity score (format 'pair-score'). Boolean labels
@@ -171,6 +181,11 @@ class CoSENTLoss(EmbeddingLoss):
 
     formats = (FORMATS["pair-score"],)
     commonly_used = (FORMATS["pair-score"],)
+    column_hint = (
+        "For (anchor, positive, negative) tuples use AnglELoss, or convert them with "
+        "lossbook.convert.triplets_to_scored_pairs."
+    )
+    label_hint = _SCORE_HINT
 
     def __init__(
         self,
@@ -182,43 +197,13 @@ class CoSENTLoss(EmbeddingLoss):
         self.scale = scale
         self.similarity_fct = similarity_fct
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        check_column_count(
-            self,
-            embeddings,
-            minimum=2,
-            maximum=2,
-            hint="For (anchor, positive, negative) tuples use AnglELoss, or convert them with "
-            "lossbook.convert.triplets_to_scored_pairs.",
-        )
-        labels = check_labels_present(self, labels, what="a float similarity score per pair", hint=_SCORE_HINT)
-        return self._ranking_loss(embeddings[0], embeddings[1], labels)
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        return self.ranking_loss(*embeddings, labels)
 
-    def _ranking_loss(self, first: Tensor, second: Tensor, labels: Tensor) -> Tensor:
-        batch_size = first.shape[0]
-        if labels.numel() != batch_size:
-            raise LossInputError(
-                f"{type(self).__name__} expects {batch_size} scores (one per pair), got {labels.numel()} with shape "
-                f"{tuple(labels.shape)}."
-            )
-        labels = labels.reshape(-1).to(first.device)
-        if labels.dtype == torch.bool:
-            labels = labels.int()
-        scores = self.similarity_fct(first, second)
-        if scores.dtype in (torch.float16, torch.bfloat16):
-            scores = scores.float()
-        scores = scores * self.scale
-
-        labels, order = labels.sort()
-        scores = scores[order]
-        # higher_from[i]: the first sorted position whose label is strictly above labels[i] (ties excluded).
-        higher_from = torch.searchsorted(labels, labels, right=True)
-        # log sum_{k >= m} exp(-scores[k]) for every m, plus an empty sum (-inf) for "no higher label".
-        suffix = torch.logcumsumexp(-scores.flip(0), dim=0).flip(0)
-        suffix = torch.cat((suffix, scores.new_full((1,), -torch.inf)))
-        # log sum_{j: y_j > y_i} exp(s_i - s_j), one per pair i; the leading 0 is the "1 +".
-        per_pair = scores + suffix[higher_from]
-        return torch.logsumexp(torch.cat((scores.new_zeros(1), per_pair)), dim=0)
+    def ranking_loss(self, first: Tensor, second: Tensor, labels: Tensor) -> Tensor:
+        """CoSENT over the pairs ``(first[i], second[i])`` with gold scores ``labels[i]``."""
+        scores = as_float_tensor(self.similarity_fct(first, second)) * self.scale  # (pairs,)
+        return cosent(scores, labels)
 
     def get_config_dict(self) -> dict[str, Any]:
         return {"scale": self.scale, "similarity_fct": similarity_name(self.similarity_fct)}
@@ -244,7 +229,7 @@ class AnglELoss(CoSENTLoss):
         L = \log\Big(1 + \sum_{(i, j):\, y_i < y_j} e^{\lambda (s_i - s_j)}\Big), \qquad
         s_i = \operatorname{angle\_sim}(u_i, v_i)
 
-    where ``angle_sim`` is :func:`lossbook.losses.pairwise.pairwise_angle_sim`: both vectors are read
+    where ``angle_sim`` is :func:`lossbook.similarity.pairwise_angle_sim`: both vectors are read
     as complex numbers (first half = real part, second half = imaginary part), and
     :math:`\operatorname{angle\_sim} = |\cos + \sin|` with the "sine" being the imaginary part of
     :math:`\hat u \cdot \overline{\hat v}`. It is not symmetric in ``(u, v)`` and not a geometric angle.
@@ -291,37 +276,31 @@ class AnglELoss(CoSENTLoss):
 
     formats = (FORMATS["pair-score"], FORMATS["triplet"], FORMATS["n-tuple"])
     commonly_used = (FORMATS["pair-score"],)
+    column_hint = ""
+    label_hint = "Unlabeled data works as (anchor, positive, negative...) tuples of 3 or more columns. " + _SCORE_HINT
 
     def __init__(self, model: nn.Module, scale: float = 20.0) -> None:
         super().__init__(model, scale, similarity_fct=pairwise_angle_sim)
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        check_column_count(self, embeddings, minimum=2)
+    def check_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
+        """Pairs need scores; tuples take one label per tuple, 1 (the positive is the match) when none."""
         if len(embeddings) == 2:
-            labels = check_labels_present(
-                self,
-                labels,
-                what="a float similarity score per pair",
-                hint="Unlabeled data works as (anchor, positive, negative...) tuples of 3 or more columns. "
-                + _SCORE_HINT,
-            )
-            return self._ranking_loss(embeddings[0], embeddings[1], labels)
-
-        anchors = embeddings[0]
-        batch_size, num_candidates = anchors.shape[0], len(embeddings) - 1
+            return super().check_labels(embeddings, labels)
+        batch = embeddings[0].shape[0]
         if labels is None:
-            labels = torch.ones(batch_size, device=anchors.device)
-        labels = labels if isinstance(labels, Tensor) else torch.as_tensor(labels)
-        if labels.numel() != batch_size:
-            raise LossInputError(
-                f"{type(self).__name__} expects {batch_size} labels (one per tuple) or none for "
-                f"{len(embeddings)}-column tuples, got {labels.numel()} with shape {tuple(labels.shape)}."
-            )
-        labels = labels.reshape(-1).to(anchors.device)
-        if labels.dtype == torch.bool:
-            labels = labels.float()
-        pair_labels = torch.cat([labels] + [1 - labels] * (num_candidates - 1))
-        return self._ranking_loss(anchors.repeat(num_candidates, 1), torch.cat(embeddings[1:]), pair_labels)
+            return torch.ones(batch, device=embeddings[0].device)
+        labels = torch.as_tensor(labels)
+        check_label_count(self, labels, batch, row="tuple", alternative=f" or none for {len(embeddings)}-column tuples")
+        labels = labels.reshape(-1).to(embeddings[0].device)
+        return labels if labels.is_floating_point() else labels.float()
+
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        if len(embeddings) == 2:
+            return self.ranking_loss(*embeddings, labels)
+        # (a, p, n_1..n_k) unrolled into B(k+1) pairs: (a_i, p_i) labelled y_i, each (a_i, n_m,i) labelled 1 - y_i.
+        anchors, candidates = embeddings[0], embeddings[1:]
+        pair_labels = torch.cat([labels] + [1 - labels] * (len(candidates) - 1))  # (batch * (columns - 1),)
+        return self.ranking_loss(anchors.repeat(len(candidates), 1), torch.cat(candidates), pair_labels)
 
     @property
     def citation(self) -> str:

@@ -13,13 +13,17 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
-from lossbook.losses.base import EmbeddingLoss, check_column_count
-from lossbook.losses.labelled_pairs import distance_metric_name
-from lossbook.losses.pairwise import pairwise_cos_sim, pairwise_euclidean_sim, pairwise_manhattan_sim
+from lossbook.losses.base import EmbeddingLoss
+from lossbook.similarity import (
+    distance_metric_name,
+    pairwise_cosine_distance,
+    pairwise_euclidean_distance,
+    pairwise_manhattan_distance,
+)
 
-__all__ = ["TripletDistanceMetric", "TripletLoss"]
+__all__ = ["HERMANS_2017_CITATION", "TripletDistanceMetric", "TripletLoss"]
 
-_HERMANS_2017 = """
+HERMANS_2017_CITATION = """
 @misc{hermans2017defense,
     title={In Defense of the Triplet Loss for Person Re-Identification},
     author={Alexander Hermans and Lucas Beyer and Bastian Leibe},
@@ -31,18 +35,6 @@ _HERMANS_2017 = """
 """
 
 
-def _cosine_distance(x: Tensor, y: Tensor) -> Tensor:
-    return 1 - pairwise_cos_sim(x, y)
-
-
-def _euclidean_distance(x: Tensor, y: Tensor) -> Tensor:
-    return -pairwise_euclidean_sim(x, y)
-
-
-def _manhattan_distance(x: Tensor, y: Tensor) -> Tensor:
-    return -pairwise_manhattan_sim(x, y)
-
-
 class TripletDistanceMetric:
     """Row-wise distances for :class:`TripletLoss`: ``COSINE`` (``1 - cos``, in [0, 2]), ``EUCLIDEAN``, ``MANHATTAN``.
 
@@ -50,9 +42,9 @@ class TripletDistanceMetric:
     identical rows are exactly 0 apart. Any callable ``(x, y) -> (batch,)`` works too.
     """
 
-    COSINE = staticmethod(_cosine_distance)
-    EUCLIDEAN = staticmethod(_euclidean_distance)
-    MANHATTAN = staticmethod(_manhattan_distance)
+    COSINE = staticmethod(pairwise_cosine_distance)
+    EUCLIDEAN = staticmethod(pairwise_euclidean_distance)
+    MANHATTAN = staticmethod(pairwise_manhattan_distance)
 
 
 class TripletLoss(EmbeddingLoss):
@@ -106,6 +98,10 @@ class TripletLoss(EmbeddingLoss):
     """
 
     formats = (FORMATS["triplet"],)
+    column_hint = (
+        "Build triplets from pairs with lossbook.convert.mine_hard_negatives or "
+        "lossbook.convert.pair_class_to_triplets / sentence_class_to_triplets."
+    )
 
     def __init__(
         self,
@@ -118,18 +114,10 @@ class TripletLoss(EmbeddingLoss):
         self.triplet_margin = triplet_margin
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> Tensor:
-        check_column_count(
-            self,
-            embeddings,
-            minimum=3,
-            maximum=3,
-            hint="Build triplets from pairs with lossbook.convert.mine_hard_negatives or "
-            "lossbook.convert.pair_class_to_triplets / sentence_class_to_triplets.",
-        )
         anchor, positive, negative = embeddings
         losses = F.relu(
             self.distance_metric(anchor, positive) - self.distance_metric(anchor, negative) + self.triplet_margin
-        )
+        )  # (batch,)
         return losses.mean()
 
     def get_config_dict(self) -> dict[str, Any]:
@@ -140,4 +128,4 @@ class TripletLoss(EmbeddingLoss):
 
     @property
     def citation(self) -> str:
-        return _HERMANS_2017
+        return HERMANS_2017_CITATION

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from lossbook.formats import FORMATS
 from lossbook.losses.base import EmbeddingLoss, EmbeddingPath, LossInputError, check_batch_size, check_column_count
-from lossbook.losses.similarity import cos_sim, similarity_name
+from lossbook.similarity import cos_sim, pairwise_dot_score, similarity_name
 
 __all__ = ["ContrastiveTensionLoss", "ContrastiveTensionLossInBatchNegatives", "identical_rows"]
 
@@ -93,6 +93,10 @@ class ContrastiveTensionLoss(EmbeddingLoss):
     # The seed table lists CT for unlabelled data; after correcting its swap, that is this format.
     commonly_used = (FORMATS["anchor-anchor"],)
     embedding_path = EmbeddingPath.OWN_FORWARD  # it compares with its own copy of the model
+    column_hint = (
+        "Build pairs with lossbook.convert.sentences_to_anchor_pairs, or use ContrastiveTensionLossInBatchNegatives "
+        "for a single column of sentences."
+    )
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model)
@@ -106,21 +110,15 @@ class ContrastiveTensionLoss(EmbeddingLoss):
 
     def forward(self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
         sentence_features = list(sentence_features)
-        if len(sentence_features) != 2:
-            raise LossInputError(
-                f"ContrastiveTensionLoss expects 2 input columns ('(anchor, anchor) pairs'), but got "
-                f"{len(sentence_features)}. Build pairs with lossbook.convert.sentences_to_anchor_pairs, or use "
-                "ContrastiveTensionLossInBatchNegatives for a single column of sentences."
-            )
+        self.check_columns(sentence_features)
         first, second = sentence_features
         embeddings = [self.model1(first)["sentence_embedding"], self.model(second)["sentence_embedding"]]
         if labels is None:
             labels = identical_rows(first, second)
         return self.compute_loss_from_embeddings(embeddings, labels)
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
-        """``embeddings = [model1(column 0), model(column 1)]``; ``labels`` 0/1 per row (required here)."""
-        check_column_count(self, embeddings, minimum=2, maximum=2)
+    def check_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
+        """0/1 per row, required here: ``forward`` derives them from the token ids."""
         batch = embeddings[0].shape[0]
         if labels is None:
             raise LossInputError(
@@ -128,14 +126,21 @@ class ContrastiveTensionLoss(EmbeddingLoss):
                 "from the token ids (1 where both columns hold the same text)."
             )
         labels = torch.as_tensor(labels).reshape(-1)
-        if labels.numel() != batch or not torch.isin(labels.float(), torch.tensor([0.0, 1.0])).all():
+        if (
+            labels.numel() != batch
+            or not torch.isin(labels.float(), torch.tensor([0.0, 1.0], device=labels.device)).all()
+        ):
             raise LossInputError(
                 f"ContrastiveTensionLoss expects one label per pair, 1 (identical texts) or 0 (different texts); "
                 f"got {labels.numel()} labels for {batch} pairs with values {sorted(set(labels.tolist()))[:5]}. "
                 "Leave the labels out to derive them from the texts."
             )
-        logits = (embeddings[0] * embeddings[1]).sum(dim=-1)
-        return self.criterion(logits, labels.to(device=logits.device, dtype=logits.dtype))
+        return labels.to(embeddings[0].device)
+
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
+        """``embeddings = [model1(column 0), model(column 1)]``; ``labels`` 1 for identical texts, else 0."""
+        logits = pairwise_dot_score(*embeddings)  # (batch,)
+        return self.criterion(logits, labels.to(logits.dtype))
 
     def get_config_dict(self) -> dict[str, Any]:
         return {}
@@ -191,6 +196,10 @@ class ContrastiveTensionLossInBatchNegatives(EmbeddingLoss):
     # sentences.
     commonly_used = (FORMATS["sentences"],)
     embedding_path = EmbeddingPath.OWN_FORWARD  # it compares with its own copy of the model
+    column_hint = (
+        "Each text is paired with itself through the two encoders; for (anchor, anchor) pairs use "
+        "ContrastiveTensionLoss."
+    )
 
     def __init__(self, model: nn.Module, scale: float = 20.0, similarity_fct=cos_sim) -> None:
         super().__init__(model)
@@ -206,18 +215,13 @@ class ContrastiveTensionLossInBatchNegatives(EmbeddingLoss):
 
     def forward(self, sentence_features: Sequence[dict[str, Tensor]], labels: Tensor | None = None) -> Tensor:
         sentence_features = list(sentence_features)
-        if len(sentence_features) != 1:
-            raise LossInputError(
-                f"ContrastiveTensionLossInBatchNegatives expects 1 input column ('single sentences'), but got "
-                f"{len(sentence_features)}. Each text is paired with itself through the two encoders; for "
-                "(anchor, anchor) pairs use ContrastiveTensionLoss."
-            )
+        self.check_columns(sentence_features)
         features = sentence_features[0]
         embeddings = [self.model1(features)["sentence_embedding"], self.model(features)["sentence_embedding"]]
         return self.compute_loss_from_embeddings(embeddings, labels)
 
-    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> Tensor:
-        """``embeddings = [model1(texts), model(texts)]``; labels are ignored."""
+    def check_inputs(self, embeddings: list[Tensor], labels: Tensor | None) -> None:
+        """Its one data column arrives twice, through both encoders: ``[model1(texts), model(texts)]``."""
         check_column_count(
             self,
             embeddings,
@@ -226,7 +230,11 @@ class ContrastiveTensionLossInBatchNegatives(EmbeddingLoss):
             hint="Pass [model1(texts), model(texts)], the same texts through both encoders.",
         )
         check_batch_size(self, embeddings, minimum=2, why="the other texts of the batch are the negatives")
-        scores = self.similarity_fct(embeddings[0], embeddings[1]) * self.logit_scale.exp()
+        return None  # labels are ignored
+
+    def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor | None = None) -> Tensor:
+        """``embeddings = [model1(texts), model(texts)]``; labels are ignored."""
+        scores = self.similarity_fct(*embeddings) * self.logit_scale.exp()  # (batch, batch): model1 x model
         targets = torch.arange(scores.shape[0], device=scores.device)
         return (self.cross_entropy_loss(scores, targets) + self.cross_entropy_loss(scores.t(), targets)) / 2
 

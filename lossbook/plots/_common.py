@@ -8,9 +8,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from lossbook.similarity import normalize_rows_np
+
+__all__ = ["annotate_cells", "as_array", "as_embeddings", "as_number", "figure_and_axes", "shorten"]
+
 
 # -- small helpers -----------------------------------------------------------------------------
-def _axes(ax, figsize=(7, 4.5)):
+def figure_and_axes(ax, figsize=(7, 4.5)):
     """``(figure, axes)``: a new figure when ``ax`` is None, else the (root) figure ``ax`` lives in."""
     if ax is None:
         return plt.subplots(figsize=figsize, layout="constrained")
@@ -20,22 +24,22 @@ def _axes(ax, figsize=(7, 4.5)):
         return ax.figure, ax
 
 
-def _number(value) -> float:
+def as_number(value) -> float:
     """A float from a number, a 0-d tensor, or a result with ``.score`` (as lossbook.evaluate returns)."""
     value = getattr(value, "score", value)
     return float(value.detach().cpu().item() if isinstance(value, torch.Tensor) else value)
 
 
-def _array(x) -> np.ndarray:
+def as_array(x) -> np.ndarray:
     return np.asarray(x.detach().float().cpu().numpy() if isinstance(x, torch.Tensor) else x, dtype=np.float64)
 
 
-def _short(text: str, n: int) -> str:
+def shorten(text: str, n: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _embeddings(obj, texts=None, dim=None) -> np.ndarray:
+def as_embeddings(obj, texts=None, dim=None) -> np.ndarray:
     """(N, D) embeddings: ``obj`` itself, or ``obj.encode(texts)`` when it is a model.
 
     ``dim`` keeps the first ``dim`` components and re-normalises, as ``EmbeddingModel.encode(dim=)`` does.
@@ -49,15 +53,15 @@ def _embeddings(obj, texts=None, dim=None) -> np.ndarray:
         if texts is None:
             raise ValueError("Give the texts to encode with the model (or pass embeddings instead of a model).")
         obj = obj.encode(list(texts))
-    x = _array(obj)
+    x = as_array(obj)
     if x.ndim != 2:
         raise ValueError(f"Expected (N, dim) embeddings, got an array of shape {x.shape}.")
     if dim is not None:
-        x = x[:, :dim] / np.maximum(np.linalg.norm(x[:, :dim], axis=1, keepdims=True), 1e-12)
+        x = normalize_rows_np(x[:, :dim])
     return x
 
 
-def _annotate_cells(ax, image, values: np.ndarray, fmt: str, fontsize: int) -> None:
+def annotate_cells(ax, image, values: np.ndarray, fmt: str, fontsize: int) -> None:
     """Write each value in its cell, black on light colours and white on dark ones ("n/a" for NaN)."""
     for (i, j), value in np.ndenumerate(values):
         if not math.isfinite(value):

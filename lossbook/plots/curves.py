@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullLocator
 
-from lossbook.plots._common import _annotate_cells, _array, _axes, _number
+from lossbook.plots._common import annotate_cells, as_array, as_number, figure_and_axes
 
 
 # -- curves over dims and layers ---------------------------------------------------------------
@@ -21,7 +21,7 @@ def _grid_parts(obj, metric=None):
     """``(dims, layers, values (layers x dims), metric)`` of a ``Grid`` or a dict with the same keys."""
     get = obj.get if isinstance(obj, Mapping) else lambda key, default=None: getattr(obj, key, default)
     values = obj.values_of(metric) if metric is not None and hasattr(obj, "values_of") else get("values")
-    values, dims, layers = np.atleast_2d(_array(values)), list(get("dims")), list(get("layers"))
+    values, dims, layers = np.atleast_2d(as_array(values)), list(get("dims")), list(get("layers"))
     if values.shape != (len(layers), len(dims)):
         raise ValueError(
             f"Grid values have shape {values.shape}; expected (layers, dims) = ({len(layers)}, {len(dims)})."
@@ -41,9 +41,9 @@ def _curves(results, over: str, pick):
             else:  # one dim (the largest unless picked), every layer
                 xs, ys = layers, values[:, dims.index(max(dims) if pick is None else pick)]
         elif isinstance(obj, Mapping):
-            xs, ys = list(obj), [_number(v) for v in obj.values()]
+            xs, ys = list(obj), [as_number(v) for v in obj.values()]
         elif isinstance(obj, (tuple, list)) and len(obj) == 2 and all(np.ndim(part) == 1 for part in obj):
-            xs, ys = list(obj[0]), [_number(v) for v in obj[1]]
+            xs, ys = list(obj[0]), [as_number(v) for v in obj[1]]
         else:
             raise TypeError(
                 f"Cannot read a curve from {type(obj).__name__}: give a Grid (lossbook.evaluate), {{x: value}}, "
@@ -63,7 +63,7 @@ def matryoshka_curves(
     """
     curves, found = _curves(results, "dims", layer)
     metric = metric or found
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     for i, (name, dims, ys) in enumerate(curves):
         order = np.argsort(dims)
         ax.plot(
@@ -92,7 +92,7 @@ def layer_curves(results, *, ax=None, metric: str | None = None, dim: int | None
     curves, found = _curves(results, "layers", dim)
     metric = metric or found
     output_at = max([int(x) for _, xs, _ in curves for x in xs if x is not None], default=0) + 1
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     ticks = {}
     for i, (name, layers, ys) in enumerate(curves):
         xs = np.array([output_at if x is None else int(x) for x in layers])
@@ -131,10 +131,10 @@ def dims_layers_heatmap(
             raise ValueError("A plain array needs dims=[...] (its columns) and layers=[...] (its rows).")
         grid = {"dims": dims, "layers": layers, "values": grid, "metric": metric}
     dims, layers, values, metric = _grid_parts(grid, metric)
-    fig, ax = _axes(ax, figsize=(2.2 + 1.1 * len(dims), 1.6 + 0.6 * len(layers)))
+    fig, ax = figure_and_axes(ax, figsize=(2.2 + 1.1 * len(dims), 1.6 + 0.6 * len(layers)))
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, origin="lower", aspect="auto")
     fig.colorbar(image, ax=ax, label=metric)
-    _annotate_cells(ax, image, values, fmt, fontsize=9)
+    annotate_cells(ax, image, values, fmt, fontsize=9)
     ax.set_xticks(range(len(dims)), [str(d) for d in dims])
     ax.set_yticks(range(len(layers)), ["output" if x is None else str(x) for x in layers])
     ax.set_xlabel("embedding dimension")

@@ -11,8 +11,8 @@ import torch
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch, Rectangle
 
-from lossbook.losses.similarity import cos_sim
-from lossbook.plots._common import _annotate_cells, _array, _axes, _embeddings, _short
+from lossbook.plots._common import annotate_cells, as_array, as_embeddings, figure_and_axes, shorten
+from lossbook.similarity import cos_sim
 
 # -- similarity matrix -------------------------------------------------------------------------
 _MARKS = {  # gid: (legend text, outline style)
@@ -56,17 +56,17 @@ def similarity_matrix(
             f"Need at least one anchor and at least as many candidates (the positives come first); got {n} and {m}."
         )
     if hasattr(model_or_embeddings, "encode"):
-        a, c = (_embeddings(model_or_embeddings, texts, dim) for texts in (anchors, candidates))
+        a, c = (as_embeddings(model_or_embeddings, texts, dim) for texts in (anchors, candidates))
     else:
-        a, c = (_embeddings(x, dim=dim) for x in model_or_embeddings)
+        a, c = (as_embeddings(x, dim=dim) for x in model_or_embeddings)
     if len(a) != n or len(c) != m:
         raise ValueError(f"Got {len(a)} anchor and {len(c)} candidate embeddings for {n} anchors and {m} candidates.")
     sim = cos_sim(a, c).numpy()
-    fig, ax = _axes(ax, figsize=(2.5 + 0.55 * m, 2.5 + 0.45 * n))
+    fig, ax = figure_and_axes(ax, figsize=(2.5 + 0.55 * m, 2.5 + 0.45 * n))
     image = ax.imshow(sim, cmap=cmap, aspect="auto")
     fig.colorbar(image, ax=ax, label="cosine similarity")
     if annotate if annotate is not None else n * m <= 100:
-        _annotate_cells(ax, image, sim, "{:.2f}", fontsize=8)
+        annotate_cells(ax, image, sim, "{:.2f}", fontsize=8)
     counts = dict.fromkeys(_MARKS, 0)
     for i, j in np.ndindex(n, m):
         if j == i:
@@ -89,12 +89,12 @@ def similarity_matrix(
         if counts[gid]
     ]
     ax.legend(handles=key, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=len(key), fontsize=8, frameon=False)
-    ax.set_yticks(range(n), [_short(t, max_chars) for t in anchors], fontsize=8)
+    ax.set_yticks(range(n), [shorten(t, max_chars) for t in anchors], fontsize=8)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
     ax.set_xticks(
         range(m),
-        [("(neg) " if j >= n else "") + _short(t, max_chars) for j, t in enumerate(candidates)],
+        [("(neg) " if j >= n else "") + shorten(t, max_chars) for j, t in enumerate(candidates)],
         fontsize=8,
         rotation=40,
         ha="left",
@@ -128,7 +128,7 @@ def pca_2d(*arrays) -> tuple[list[np.ndarray], np.ndarray]:
     Returns the (N_i, 2) projections and the share of variance of each axis. Signs are fixed (each
     axis's largest loading is positive), so repeated calls agree.
     """
-    arrays = [_array(x) for x in arrays]
+    arrays = [as_array(x) for x in arrays]
     stacked = np.concatenate(arrays)
     mean = stacked.mean(axis=0)
     _, s, vt = np.linalg.svd(stacked - mean, full_matrices=False)
@@ -177,7 +177,7 @@ def _panel(ax, xy, share, title, *, labels=None, pairs=None, texts=None, annotat
                 ax.scatter(xy[mask, 0], xy[mask, 1], s=25, color=palette(k % palette.N), label=str(cls))
     if texts is not None and (annotate if annotate is not None else len(texts) <= 15):
         for (x, y), text in zip(xy, texts):
-            ax.annotate(_short(text, 25), (x, y), fontsize=7, alpha=0.8, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(shorten(text, 25), (x, y), fontsize=7, alpha=0.8, xytext=(3, 3), textcoords="offset points")
     ax.set_xlabel(f"PC1 ({share[0]:.0%} of variance)")
     ax.set_ylabel(f"PC2 ({share[1]:.0%} of variance)")
     ax.set_title(title)
@@ -209,12 +209,12 @@ def embedding_projection(
         pairs: ``(i, j)`` index pairs to join, or ``True`` to join text i with text i + N/2 (texts
             given as anchors, then their positives).
     """
-    after = _embeddings(embeddings_or_model, texts)
-    earlier = None if before is None else _embeddings(before, texts)
+    after = as_embeddings(embeddings_or_model, texts)
+    earlier = None if before is None else as_embeddings(before, texts)
     if earlier is not None and earlier.shape != after.shape:
         raise ValueError(f"before has embeddings of shape {earlier.shape}, after {after.shape}; they must match.")
     (xy, *old), share = pca_2d(after, *([] if earlier is None else [earlier]))
-    fig, ax = _axes(ax, figsize=(7, 5.5))
+    fig, ax = figure_and_axes(ax, figsize=(7, 5.5))
     if old:
         (x0, y0), (dx, dy) = old[0].T, (xy - old[0]).T
         ax.scatter(x0, y0, s=25, facecolors="none", edgecolors="grey", alpha=0.6, label="before")
@@ -238,7 +238,7 @@ def before_after_projection(
     The embeddings are (N, D) arrays of the same texts, or models (then give ``texts``); ``labels`` and
     ``pairs`` are as in ``embedding_projection``. The panels share their axis limits.
     """
-    old, new = _embeddings(before_embeddings, texts), _embeddings(after_embeddings, texts)
+    old, new = as_embeddings(before_embeddings, texts), as_embeddings(after_embeddings, texts)
     if old.shape != new.shape:
         raise ValueError(f"before and after embeddings must have the same shape; got {old.shape} and {new.shape}.")
     projected, share = pca_2d(old, new)

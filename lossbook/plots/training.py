@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from lossbook.plots._common import _array, _axes, _number
+from lossbook.plots._common import as_array, as_number, figure_and_axes
 from lossbook.validate import whole_number
 
 
@@ -50,12 +50,12 @@ def loss_curves(histories, *, ax=None, smooth: int | str | None = "auto", title:
         whole_number(
             smooth, "smooth", minimum=0, fix='Pass a window in steps (e.g. 20), "auto", or None for the raw line.'
         )
-    fig, ax = _axes(ax)
+    fig, ax = figure_and_axes(ax)
     drawn = 0
     for i, (name, run) in enumerate(runs):
         name = name or getattr(run, "name", "") or f"run {i + 1}"
-        losses = _array(getattr(run, "losses", run)).ravel()
-        steps = _array(getattr(run, "steps", None) or np.arange(1, len(losses) + 1))
+        losses = as_array(getattr(run, "losses", run)).ravel()
+        steps = as_array(getattr(run, "steps", None) or np.arange(1, len(losses) + 1))
         if len(losses) == 0:
             continue
         window = max(1, min(50, len(losses) // 10)) if smooth == "auto" else int(smooth or 1)
@@ -99,14 +99,14 @@ def loss_comparison_bars(
     if not results:
         raise ValueError("Nothing to compare: results is empty.")
     names = [str(name) for name in results]
-    runs = [[_number(v) for v in (r if isinstance(r, (list, tuple, np.ndarray)) else [r])] for r in results.values()]
+    runs = [[as_number(v) for v in (r if isinstance(r, (list, tuple, np.ndarray)) else [r])] for r in results.values()]
     empty = [name for name, r in zip(names, runs) if not r]
     if empty:
         raise ValueError(f"No value for {empty}: give each loss a number, a result, or a non-empty list of runs.")
     means = np.array([np.mean(r) for r in runs])
     stds = np.array([np.std(r, ddof=1) if len(r) > 1 else 0.0 for r in runs])
     several = any(len(r) > 1 for r in runs)
-    fig, ax = _axes(ax, figsize=(max(5.0, 1.1 * len(names) + 2), 4.5))
+    fig, ax = figure_and_axes(ax, figsize=(max(5.0, 1.1 * len(names) + 2), 4.5))
     xs = np.arange(len(names))
     ax.bar(xs, means, color=[f"C{i % 10}" for i in xs], alpha=0.85, zorder=2)
     if several:
@@ -126,7 +126,7 @@ def loss_comparison_bars(
         )
     ax.margins(y=0.2)
     if baseline is not None:
-        value = _number(baseline)
+        value = as_number(baseline)
         ax.axhline(value, color="grey", linestyle="--", linewidth=1.5, label=f"{baseline_label}: {value:.3f}", zorder=1)
         ax.legend(fontsize=9, loc="best")
     long = max(len(name) for name in names) > 12
