@@ -29,12 +29,12 @@ from lossbook.metrics import (
     RetrievalResult,
     STSResult,
     TripletResult,
-    _check_binary,
-    _check_gold,
-    _check_k,
-    _check_k_values,
     average_precision,
     binary_metrics,
+    check_binary,
+    check_gold,
+    check_k,
+    check_k_values,
     knn_metrics,
     retrieval_metrics,
     sts_metrics,
@@ -160,7 +160,7 @@ def evaluate_sts(model, data, *, dims=None, layers=None, batch_size: int = 32, g
     texts, gold = _columns(
         data, "evaluate_sts", 2, labelled=True, expected="two text columns and a float 'score' (or 'label') column"
     )
-    gold = _check_gold(gold)
+    gold = check_gold(gold)
     return _run(
         model, texts, lambda x, y: sts_metrics(x, y, gold), dims=dims, layers=layers, batch_size=batch_size, grid=grid
     )
@@ -171,7 +171,7 @@ def evaluate_binary(model, data, *, dims=None, layers=None, batch_size: int = 32
     texts, labels = _columns(
         data, "evaluate_binary", 2, labelled=True, expected="two text columns and a 0/1 'label' column"
     )
-    labels = _check_binary(np.asarray(labels))
+    labels = check_binary(np.asarray(labels))
     return _run(
         model,
         texts,
@@ -202,7 +202,7 @@ def evaluate_classification(
     expected = "one text column and a 'label' column"
     train_texts, train_labels = _columns(train, "evaluate_classification (train)", 1, labelled=True, expected=expected)
     test_texts, test_labels = _columns(test, "evaluate_classification (test)", 1, labelled=True, expected=expected)
-    _check_k(k, len(train_labels))
+    check_k(k, len(train_labels))
     core = lambda tr, te: knn_metrics(tr, train_labels, te, test_labels, k=k)  # noqa: E731
     return _run(model, train_texts + test_texts, core, dims=dims, layers=layers, batch_size=batch_size, grid=grid)
 
@@ -226,7 +226,7 @@ def evaluate_retrieval(
             "evaluate_retrieval expects a RetrievalSet (see lossbook.data.load_retrieval), "
             f"got {type(retrieval_set).__name__}."
         )
-    k_values = _check_k_values(k_values)
+    k_values = check_k_values(k_values)
     relevant = retrieval_set.relevant
     qids = [q for q in retrieval_set.queries if relevant.get(q)]
     pids = list(retrieval_set.corpus)

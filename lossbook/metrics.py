@@ -31,6 +31,10 @@ __all__ = [
     "TripletResult",
     "average_precision",
     "binary_metrics",
+    "check_binary",
+    "check_gold",
+    "check_k",
+    "check_k_values",
     "knn_metrics",
     "retrieval_metrics",
     "sts_metrics",
@@ -206,7 +210,7 @@ def sts_metrics(emb1: np.ndarray, emb2: np.ndarray, gold: Sequence[float]) -> ST
     A constant gold score (or constant predicted similarity) makes correlation undefined: it warns
     and returns NaN.
     """
-    gold = _check_gold(gold)
+    gold = check_gold(gold)
     cosine = _cosine_rows(emb1, emb2, len(gold))
     for name, values in (("gold score", gold), ("predicted cosine similarity", cosine)):
         if np.ptp(values) < 1e-12:
@@ -221,7 +225,7 @@ def sts_metrics(emb1: np.ndarray, emb2: np.ndarray, gold: Sequence[float]) -> ST
     )
 
 
-def _check_gold(gold) -> np.ndarray:
+def check_gold(gold) -> np.ndarray:
     try:
         gold = np.asarray(gold, dtype=np.float64)
     except (TypeError, ValueError):
@@ -280,7 +284,7 @@ def _threshold_after(group_scores: np.ndarray, i: int) -> float:
 
 def binary_metrics(emb1: np.ndarray, emb2: np.ndarray, labels: Sequence[int]) -> BinaryResult:
     """AP, best-F1 (precision, recall, threshold) and best accuracy (threshold) of cosine as a match score."""
-    labels = _check_binary(np.asarray(labels))
+    labels = check_binary(np.asarray(labels))
     scores = _cosine_rows(emb1, emb2, len(labels))
     positives, n = int(labels.sum()), len(labels)
     if positives in (0, n):
@@ -303,7 +307,7 @@ def binary_metrics(emb1: np.ndarray, emb2: np.ndarray, labels: Sequence[int]) ->
     )
 
 
-def _check_binary(labels: np.ndarray) -> np.ndarray:
+def check_binary(labels: np.ndarray) -> np.ndarray:
     if labels.ndim != 1 or len(labels) == 0 or not np.isin(labels, (0, 1)).all():
         shown = sorted(set(labels.ravel().tolist()), key=str)[:8]
         raise ValueError(
@@ -328,7 +332,7 @@ def knn_metrics(
     The most frequent label among the k nearest wins; a tie goes to the tied label met first, nearest first.
     """
     train_labels, test_labels = list(train_labels), list(test_labels)
-    _check_k(k, len(train_labels))
+    check_k(k, len(train_labels))
     if not test_labels:
         raise ValueError("k-NN evaluation needs at least one test sentence.")
     classes = set(train_labels)
@@ -359,7 +363,7 @@ def knn_metrics(
     return ClassificationResult(correct / len(test_labels), k, len(test_labels))
 
 
-def _check_k(k, n_train: int) -> None:
+def check_k(k, n_train: int) -> None:
     if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= n_train:
         raise ValueError(f"k must be an int in 1..{n_train} (the number of train sentences), got {k!r}.")
 
@@ -378,7 +382,7 @@ def retrieval_metrics(
     NDCG uses binary relevance, the discount ``1 / log2(rank + 1)`` and the ideal DCG of
     ``min(10, number of relevant passages)`` hits. Queries without relevant passages are skipped.
     """
-    k_values = _check_k_values(k_values)
+    k_values = check_k_values(k_values)
     kept = [i for i, qid in enumerate(query_ids) if relevant.get(qid)]
     if not kept:
         raise ValueError("No query has a relevant passage; retrieval needs `relevant` to name some for the queries.")
@@ -405,7 +409,7 @@ def retrieval_metrics(
     return RetrievalResult(float(np.mean(mrr)), float(np.mean(ndcg)), mean(recall), mean(hit), len(kept))
 
 
-def _check_k_values(k_values) -> list[int]:
+def check_k_values(k_values) -> list[int]:
     k_values = [k_values] if isinstance(k_values, int) else list(k_values)
     if not k_values or any(not isinstance(k, int) or isinstance(k, bool) or k < 1 for k in k_values):
         raise ValueError(f"k_values must be a non-empty list of positive ints, got {k_values!r}.")
