@@ -130,7 +130,10 @@ def cpu_bf16_speedup(model) -> float:
     config = model.transformer.config
     key = (type(model.transformer).__name__, config.hidden_size, config.num_hidden_layers, config.vocab_size)
     if key not in _measured:
-        _measured[key] = measured_cpu_bf16_speedup(model)
+        try:
+            _measured[key] = measured_cpu_bf16_speedup(model)
+        except RuntimeError:  # e.g. every weight frozen: nothing to time a backward pass on; stay in fp32
+            return 0.0
     return _measured[key]
 
 
@@ -157,6 +160,9 @@ def choose_precision(device: torch.device, mixed_precision: bool | str = "auto",
     units = cpu_bf16_units()
     if not units:
         return Precision(None, "auto: this CPU has no native bf16 matrix units (AMX, AVX512-BF16)")
+    config = getattr(getattr(model, "transformer", None), "config", None)
+    if config is None or not hasattr(getattr(model.transformer, "encoder", None), "layer"):
+        return Precision(None, "auto: fp32 (only a lossbook EmbeddingModel's step can be measured for bf16)")
     speedup = cpu_bf16_speedup(model)
     if speedup < CPU_SPEEDUP_NEEDED:
         return Precision(

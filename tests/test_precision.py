@@ -77,3 +77,9 @@ def test_encode_in_bf16_is_close_to_fp32_and_returns_float32():
     assert fast.dtype == torch.float32 and fast.shape == exact.shape
     assert not torch.equal(fast, exact)  # it did compute in bf16
     assert torch.nn.functional.cosine_similarity(fast, exact).min() > 0.99
+
+
+def test_auto_without_a_measurable_model_is_fp32(monkeypatch):
+    monkeypatch.setattr(precision, "cpu_bf16_units", lambda: ["amx_bf16"])
+    for model in (None, torch.nn.Linear(2, 2)):  # e.g. a SentenceTransformer's modules are not measured
+        assert choose_precision(CPU, "auto", model).dtype is None
