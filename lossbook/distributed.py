@@ -2,18 +2,27 @@
 
 One process is the common case, and then every method here is a no-op. With several, ``train()``
 hands each process an equal slice of every global batch, turns on the ranking losses'
-``gather_across_devices`` (so in-batch negatives come from the whole global batch), averages the
-gradients with one all-reduce per parameter, and reports the mean loss over processes.
+``gather_across_devices`` (so in-batch negatives come from the whole global batch), and reports the
+mean loss over processes. The model's gradients are averaged by torch's ``DistributedDataParallel``
+(bucketed all-reduces that overlap the backward pass): during the run the loss calls the model
+through a DDP wrapper (``World.synchronised``), the way sentence-transformers' trainer hands a loss
+its wrapped model. What DDP cannot see, because no forward of it runs through the wrapper (a loss's own
+parameters, such as SoftmaxLoss's classifier; the head trained on cached embeddings with
+``freeze_encoder=True``; every parameter of a loss with its own forward, such as AdaptiveLayerLoss,
+which reads the unwrapped model's layers), is averaged after the backward pass, one all-reduce per tensor.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 __all__ = ["World"]
 
@@ -75,9 +84,80 @@ class World:
         return value / self.size
 
     def average_gradients(self, parameters: list[nn.Parameter]) -> None:
+        """Average these gradients over processes (one all-reduce per tensor: for the few DDP does not cover)."""
         if not self.active:
             return
         for parameter in parameters:
             if parameter.grad is not None:
                 dist.all_reduce(parameter.grad)
                 parameter.grad /= self.size
+
+    @contextmanager
+    def synchronised(
+        self, model: nn.Module, loss: nn.Module, parameters: list[nn.Parameter], *, through_model: bool = True
+    ) -> Iterator[Synchronisation]:
+        """The model to step with while the run lasts, and how the gradients of ``parameters`` get averaged.
+
+        ``through_model=False`` (no forward pass the wrapper would see: the frozen-encoder mode, a loss
+        with its own forward; ``lossbook.step.calls_the_model_it_is_given``) leaves every gradient to
+        ``Synchronisation.average_the_rest``. One process: the model itself, nothing to do.
+        """
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        if not self.active or not through_model or not trainable:
+            yield Synchronisation.start(model, self, [p for p in parameters if p.requires_grad] if self.active else [])
+            return
+        # find_unused_parameters: MiniLM's pooler (kept so the folder reloads in AutoModel) never gets a
+        # gradient under mean pooling, nor do layers past an AdaptiveLayerLoss's cut.
+        wrapped = _ModelInDDP(
+            model,
+            device_ids=[self.device.index] if self.device is not None and self.device.type == "cuda" else None,
+            find_unused_parameters=True,
+        )
+        in_model = {id(p) for p in trainable}
+        owners = [module for module in loss.modules() if getattr(module, "model", None) is model]
+        for owner in owners:
+            owner.model = wrapped
+        try:
+            the_rest = [p for p in parameters if p.requires_grad and id(p) not in in_model]
+            yield Synchronisation.start(wrapped, self, the_rest)
+        finally:
+            for owner in owners:
+                owner.model = model
+
+
+@dataclass
+class Synchronisation:
+    """What a run steps with: ``model`` (a DDP wrapper under several processes) and the gradients left to average."""
+
+    model: nn.Module
+    world: World
+    the_rest: list[nn.Parameter] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, model: nn.Module, world: World, the_rest: list[nn.Parameter]) -> Synchronisation:
+        """Every process starts from process 0's values of the rest, as DDP does for the model's.
+
+        A loss's own layers (SoftmaxLoss's classifier) are drawn from each process's random state.
+        """
+        with torch.no_grad():
+            for parameter in the_rest:
+                dist.broadcast(parameter.data, src=0)
+        return cls(model, world, the_rest)
+
+    def average_the_rest(self) -> None:
+        """After each backward pass: average the gradients DDP did not (none with one process)."""
+        self.world.average_gradients(self.the_rest)
+
+
+class _ModelInDDP(DistributedDataParallel):
+    """DDP that still answers the model's own attributes (``tokenizer``, ``token_vectors``, ``head``...).
+
+    Losses and the batching read them from the model they were given; a plain DDP wrapper would hide
+    them behind ``.module``.
+    """
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.module, name)

@@ -21,9 +21,9 @@ import torch
 from torch import Tensor, nn
 
 from lossbook.batching import TokenizedColumns, embed_columns_sorted
-from lossbook.losses.base import embedding_path_of
+from lossbook.losses.base import EmbeddingPath, embedding_path_of
 
-__all__ = ["step_loss"]
+__all__ = ["calls_the_model_it_is_given", "step_loss"]
 
 
 def step_loss(
@@ -47,3 +47,13 @@ def step_loss(
         value = loss(tokens.features(rows, pad_id, target), labels)
     # Losses made of named parts (GlobalOrthogonalRegularizationLoss) train on their sum.
     return torch.stack(list(value.values())).sum() if isinstance(value, dict) else value
+
+
+def calls_the_model_it_is_given(loss: nn.Module, *, frozen=None) -> bool:
+    """Whether a step runs the model's forward through the model object it is handed (and ``loss.model``).
+
+    Then a wrapper around the model (DistributedDataParallel) sees every forward pass. Not with the
+    frozen-encoder cache (no forward at all), nor with a loss that embeds its own way (``OWN_FORWARD``:
+    AdaptiveLayerLoss reads the layers of the unwrapped model, a custom loss may do anything).
+    """
+    return frozen is None and embedding_path_of(loss) is not EmbeddingPath.OWN_FORWARD

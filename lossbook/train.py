@@ -10,7 +10,8 @@ exception (a NaN/inf loss, a bad batch, a failing callback or evaluator) carries
 
 Under ``torchrun`` / ``accelerate launch`` (several processes) each process takes its share of every
 global batch, in-batch negatives are gathered across processes for the ranking losses, and gradients
-are averaged, so the run equals one process on the global batch.
+are averaged (by ``DistributedDataParallel``, see ``lossbook.distributed``), so the run equals one
+process on the global batch.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from lossbook.history import History
 from lossbook.memory import return_freed_memory
 from lossbook.precision import choose_precision
 from lossbook.samplers import SAMPLERS, choose_sampler
-from lossbook.step import step_loss
+from lossbook.step import calls_the_model_it_is_given, step_loss
 from lossbook.train_checks import (
     TrainingError,
     attach_history,
@@ -222,44 +223,47 @@ def train(
         epoch, batches = 1, first_epoch
         history.stopped = "running"
         try:
-            while step < total_steps:
-                if not batches:
-                    batches = epoch_batches(epoch)
-                    epoch += 1
-                rows = world.share(batches.pop(0))
-                batch_labels = label_tensor(tokens.labels, rows, target)
-                with precision.autocast(target):
-                    value = step_loss(model, loss, tokens, rows, batch_labels, pad_id, target, frozen=frozen)
-                reported = world.mean(value.detach().float())
-                if not torch.isfinite(reported):
-                    history.stopped = "diverged"
-                    cause = explain_divergence(step + 1, reported.item(), lr, loss, parameters, batch_labels)
-                    raise TrainingError(cause, history)
-                (scaler.scale(value) if scaler else value).backward()
-                world.average_gradients(parameters)
-                if scaler:
-                    scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
-                scaler.step(optimizer) if scaler else optimizer.step()
-                if scaler:
-                    scaler.update()
-                scheduler.step()
-                # Free the gradients now, not before the next backward: the next forward's activations
-                # then reuse their memory (about 90 MB less at the peak for MiniLM).
-                optimizer.zero_grad(set_to_none=True)
-                step += 1
-                history.record(step, reported.item(), scheduler.get_last_lr()[0], time.perf_counter() - start)
-                bar.update(1)
-                bar.set_postfix(loss=f"{reported.item():.4f}")
-                if evaluator is not None and eval_every and step % eval_every == 0 and step < total_steps:
-                    _evaluate(evaluator, model, history, step)
-                for callback in callbacks:
-                    callback(step, history)
-                if stop_event is not None and stop_event.is_set():
-                    history.stopped = "stopped"
-                    break
-            else:
-                history.stopped = "completed"
+            with world.synchronised(
+                model, loss, parameters, through_model=calls_the_model_it_is_given(loss, frozen=frozen)
+            ) as sync:
+                while step < total_steps:
+                    if not batches:
+                        batches = epoch_batches(epoch)
+                        epoch += 1
+                    rows = world.share(batches.pop(0))
+                    batch_labels = label_tensor(tokens.labels, rows, target)
+                    with precision.autocast(target):
+                        value = step_loss(sync.model, loss, tokens, rows, batch_labels, pad_id, target, frozen=frozen)
+                    reported = world.mean(value.detach().float())
+                    if not torch.isfinite(reported):
+                        history.stopped = "diverged"
+                        cause = explain_divergence(step + 1, reported.item(), lr, loss, parameters, batch_labels)
+                        raise TrainingError(cause, history)
+                    (scaler.scale(value) if scaler else value).backward()
+                    sync.average_the_rest()
+                    if scaler:
+                        scaler.unscale_(optimizer)
+                    torch.nn.utils.clip_grad_norm_(parameters, max_grad_norm)
+                    scaler.step(optimizer) if scaler else optimizer.step()
+                    if scaler:
+                        scaler.update()
+                    scheduler.step()
+                    # Free the gradients now, not before the next backward: the next forward's activations
+                    # then reuse their memory (about 90 MB less at the peak for MiniLM).
+                    optimizer.zero_grad(set_to_none=True)
+                    step += 1
+                    history.record(step, reported.item(), scheduler.get_last_lr()[0], time.perf_counter() - start)
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{reported.item():.4f}")
+                    if evaluator is not None and eval_every and step % eval_every == 0 and step < total_steps:
+                        _evaluate(evaluator, model, history, step)
+                    for callback in callbacks:
+                        callback(step, history)
+                    if stop_event is not None and stop_event.is_set():
+                        history.stopped = "stopped"
+                        break
+                else:
+                    history.stopped = "completed"
         except KeyboardInterrupt:
             history.stopped = "interrupted"  # the steps so far are kept, and evaluated below
         if evaluator is not None and history.steps and history.evaluations[-1]["step"] != step:

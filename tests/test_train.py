@@ -312,56 +312,89 @@ def _without_dropout(model):
     return model
 
 
-def _train_in_process(rank: int, world_size: int, init_file: str, out_file: str) -> None:
-    import torch.distributed as dist
+# How each kind of loss gets its gradients averaged under several processes: a plain loss through the
+# DDP wrapper (sorted chunks), a cached one through DDP once per replayed mini-batch, SoftmaxLoss's own
+# classifier by the leftover all-reduce, and the frozen-encoder head and AdaptiveLayerLoss (its own forward)
+# by the leftover all-reduce alone.
+_DISTRIBUTED_CASES = {
+    "mnrl": ("qa-pairs", lambda model: losses.MultipleNegativesRankingLoss(model), {}),
+    "cached-mnrl": ("qa-pairs", lambda model: losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=3), {}),
+    "softmax": (
+        "nli",
+        lambda model: losses.SoftmaxLoss(model, model.get_sentence_embedding_dimension(), num_labels=3),
+        {},
+    ),
+    "frozen-head": ("qa-pairs", lambda model: losses.MultipleNegativesRankingLoss(model), {"freeze_encoder": True}),
+    "adaptive-layer": (
+        "qa-pairs",
+        lambda model: losses.AdaptiveLayerLoss(model, losses.MultipleNegativesRankingLoss(model)),
+        {},
+    ),
+}
+_THROUGH_DDP = {"mnrl", "cached-mnrl", "softmax"}  # the others never call the model they are handed
 
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
-    torch.set_num_threads(1)
+
+def _distributed_run(case: str, batch_size: int, loss_seed: int = 0):
+    """Train the case's loss 4 steps; the losses, what trained, the loss's own parameters, and what the loss called."""
+    data_name, make_loss, options = _DISTRIBUTED_CASES[case]
     model = _without_dropout(tiny_model(seed=0))
+    # Process 1 draws another SoftmaxLoss classifier: train() must start every process from process 0's.
+    torch.manual_seed(loss_seed)
+    loss = make_loss(model)
+    called = []
     history = train(
         model,
-        losses.MultipleNegativesRankingLoss(model),
-        _rows("qa-pairs"),
+        loss,
+        _rows(data_name),
         steps=4,
-        batch_size=4,
+        batch_size=batch_size,
         lr=1e-3,
         progress=False,
         seed=0,
         device="cpu",
+        callbacks=[lambda step, history: called.append(type(loss.model))],
+        **options,
     )
+    trained = model.head.weight if options else model.transformer.embeddings.word_embeddings.weight[:50]
+    model_ids = {id(p) for p in model.parameters()}
+    own = [p.detach().clone() for p in loss.parameters() if id(p) not in model_ids]
+    return {"losses": history.losses, "trained": trained.detach().clone(), "own": own, "called": called, "after": loss}
+
+
+def _train_in_process(rank: int, world_size: int, init_file: str, out_file: str, case: str) -> None:
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world_size)
+    torch.set_num_threads(1)
+    run = _distributed_run(case, batch_size=4, loss_seed=rank)
     if rank == 0:
-        torch.save(
-            {"losses": history.losses, "weights": model.transformer.embeddings.word_embeddings.weight[:50].clone()},
-            out_file,
-        )
+        run["called"] = [issubclass(kind, DistributedDataParallel) for kind in run["called"]]
+        run["after"] = isinstance(run["after"].model, DistributedDataParallel)
+        torch.save(run, out_file)
     dist.destroy_process_group()
 
 
 @pytest.mark.slow
-def test_two_processes_equal_one_process_on_the_global_batch(tmp_path, monkeypatch):
+@pytest.mark.parametrize("case", list(_DISTRIBUTED_CASES))
+def test_two_processes_equal_one_process_on_the_global_batch(tmp_path, monkeypatch, case):
     """torchrun-style training with gloo on the CPU: 2 processes x 4 rows = 1 process x 8 rows."""
     import torch.multiprocessing as mp
 
     monkeypatch.delenv("LOSSBOOK_DATA", raising=False)
     out = tmp_path / "two.pt"
-    mp.spawn(_train_in_process, args=(2, str(tmp_path / "init"), str(out)), nprocs=2, join=True)
+    mp.spawn(_train_in_process, args=(2, str(tmp_path / "init"), str(out), case), nprocs=2, join=True)
     two = torch.load(out)
-    model = _without_dropout(tiny_model(seed=0))
-    one = train(
-        model,
-        losses.MultipleNegativesRankingLoss(model),
-        _rows("qa-pairs"),
-        steps=4,
-        batch_size=8,
-        lr=1e-3,
-        progress=False,
-        seed=0,
-        device="cpu",
-    )
-    assert two["losses"] == pytest.approx(one.losses, abs=1e-5)
-    torch.testing.assert_close(
-        two["weights"], model.transformer.embeddings.word_embeddings.weight[:50], atol=1e-5, rtol=0
-    )
+    one = _distributed_run(case, batch_size=8)
+    assert two["losses"] == pytest.approx(one["losses"], abs=1e-5)
+    torch.testing.assert_close(two["trained"], one["trained"], atol=1e-5, rtol=0)
+    assert len(two["own"]) == len(one["own"]) == (2 if case == "softmax" else 0)
+    for theirs, ours in zip(two["own"], one["own"], strict=True):
+        torch.testing.assert_close(theirs, ours, atol=1e-5, rtol=0)
+    # The loss called the model through DistributedDataParallel at every step (where it calls the model
+    # it is handed), and got its own model back after the run.
+    assert two["called"] == [case in _THROUGH_DDP] * 4
+    assert not two["after"]
 
 
 def test_planner_measures_a_step_without_changing_the_model():
