@@ -41,6 +41,7 @@ __all__ = [
     "parse_dims",
     "refuse_unbuildable",
     "refuse_wrong_format",
+    "takes_margin",
 ]
 
 _MARGIN_NAMES = ("margin", "triplet_margin")
@@ -81,6 +82,12 @@ def loss_class(name: str, *, exact: bool = False) -> type:
 
 def _parameters(cls: type):
     return inspect.signature(cls.__init__).parameters
+
+
+def takes_margin(loss: str | type) -> bool:
+    """Whether ``build_loss`` passes its ``margin`` option to this loss (a name or a class)."""
+    cls = loss if isinstance(loss, type) else loss_class(loss)
+    return any(name in _parameters(cls) for name in _MARGIN_NAMES)
 
 
 def build_loss(

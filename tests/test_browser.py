@@ -1,8 +1,9 @@
 """The loss explorer in a real browser: JupyterLab on 127.0.0.1, Debian's Chromium driven by Playwright.
 
 Opens notebooks/00_loss_explorer.ipynb, runs every cell, picks a data set in the widget, checks the
-loss list in the DOM, starts a short training run and waits for the live loss curve and the
-results; a screenshot is always saved to tests/artifacts/. The test starts and stops its own
+loss list in the DOM, starts a training run with the defaults and waits for the live loss curve, the
+results and the per-format picture, then compares two losses and waits for their table and pictures;
+a screenshot is always saved to tests/artifacts/. The test starts and stops its own
 server and browser. It needs /usr/bin/chromium (``apt-get install chromium``) and ``playwright``
 (pip; never ``playwright install``): without them it is skipped, except under CI, where it fails.
 """
@@ -205,7 +206,24 @@ def test_explorer_in_a_real_browser(jupyterlab):
             )
             text = page.inner_text(".lb-explorer")
             assert "Traceback" not in text and "Error" not in page.inner_text(".lb-message")
-            assert "before" in page.inner_text(".lb-results")
+            assert "before" in page.inner_text(".lb-results") and "spread" in page.inner_text(".lb-results")
+            assert page.get_attribute("img.lb-projection", "src")  # the 1/0 pairs' similarity histograms
+
+            # Losses side by side: two losses of the same data, on the same rows, steps and seeds.
+            page.select_option(".lb-compare-choice select", ["ContrastiveLoss", "OnlineContrastiveLoss"])
+            page.click("button.lb-compare")
+            page.wait_for_function(
+                "() => document.querySelector('.lb-message').innerText.includes('Compared 2 losses')",
+                timeout=240_000,
+            )
+            table = page.inner_text(".lb-compare-results")
+            assert "ContrastiveLoss" in table and "OnlineContrastiveLoss" in table and "±" in table
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.lb-compare-plots img')].filter(i => i.naturalWidth > 0)"
+                ".length === 2",
+                timeout=60_000,
+            )
+            assert "Error" not in page.inner_text(".lb-message")
         finally:
             page.screenshot(path=str(ARTIFACTS / "jupyterlab.png"))
             page.locator(".lb-explorer").screenshot(path=str(screenshot))

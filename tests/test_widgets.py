@@ -23,9 +23,12 @@ def _bundled_only(monkeypatch):
 
 @pytest.fixture
 def explorer(tiny):
-    app = LossExplorer(model=tiny, train_rows=48)
-    app.steps.value, app.batch_size.value, app.learning_rate.value = 4, 8, 1e-3
-    return app
+    return LossExplorer(model=tiny, train_rows=48)
+
+
+def _small_budget(app, *, seeds: int = 1):
+    """After select_loss (which puts the loss's defaults in the sliders): a budget a test runs in seconds."""
+    app.steps.value, app.batch_size.value, app.learning_rate.value, app.seeds.value = 4, 8, 1e-3, seeds
 
 
 @pytest.mark.parametrize("fmt", [f for f in FORMATS.values() if f.key != "any"], ids=lambda f: f.key)
@@ -58,11 +61,18 @@ def test_a_run_fills_history_and_result_plots(explorer):
     explorer.select_loss("CoSENTLoss")
     explorer.modifier.value = "Matryoshka"
     explorer.dims.value = "64,32,16"
+    _small_budget(explorer, seeds=2)
     history = explorer.run_training()
     assert history.stopped == "completed" and len(history.losses) == 4
     for image in (explorer.live_plot, explorer.curve_plot, explorer.projection_plot):
         assert bytes(image.value).startswith(b"\x89PNG")
-    assert set(explorer.results) >= {"before", "after", "curves"} and "before" in explorer.result_info.value
+    assert set(explorer.results) >= {"before", "after", "spread", "curves"}
+    # The modifier's run and its plain control: same budget, same seeds, both on the curve plot.
+    modified, control = explorer.runs.values()
+    assert modified.settings == control.settings and modified.settings.seeds == (0, 1)
+    assert [len(h.steps) for h in modified.histories + control.histories] == [4, 4, 4, 4]
+    assert set(explorer.results["curves"]) == {"base", "CoSENTLoss + Matryoshka", "plain CoSENTLoss (control)"}
+    assert "spread" in explorer.result_info.value and explorer.outcome.kind == "scored-pairs"
 
 
 def test_conversion_opens_a_greyed_loss(explorer):
@@ -71,12 +81,15 @@ def test_conversion_opens_a_greyed_loss(explorer):
     assert "TripletLoss" not in explorer.available_losses() and "TripletLoss" in explorer.convertible_losses()
     explorer.apply_conversion("TripletLoss")
     assert explorer.format.key == "triplet" and explorer.loss_name == "TripletLoss"
+    _small_budget(explorer)
     assert explorer.run_training().stopped == "completed"
 
 
 def test_stop_ends_a_background_run_and_keeps_the_model(explorer):
     explorer.choose_dataset("qa-pairs")
     explorer.select_loss("MultipleNegativesRankingLoss")
+    _small_budget(explorer)
+    explorer.whole_model.value = True  # whole-model steps are slow enough to stop in the middle
     explorer.steps.value = 400
     explorer.run_training(background=True)
     deadline = time.time() + 60

@@ -12,16 +12,30 @@ keys, or ``{"model name": any of those}`` for several curves on one axes.
 
 from lossbook.plots.curves import dims_layers_heatmap, layer_curves, matryoshka_curves
 from lossbook.plots.embeddings import before_after_projection, embedding_projection, pca_2d, similarity_matrix
+from lossbook.plots.outcomes import (
+    binary_pairs_outcome,
+    classes_outcome,
+    confusion_outcome,
+    in_batch_outcome,
+    scored_pairs_outcome,
+    teacher_student_outcome,
+)
 from lossbook.plots.training import loss_comparison_bars, loss_curves
 
 __all__ = [
     "before_after_projection",
+    "binary_pairs_outcome",
+    "classes_outcome",
+    "confusion_outcome",
     "dims_layers_heatmap",
     "embedding_projection",
+    "in_batch_outcome",
     "layer_curves",
     "loss_comparison_bars",
     "loss_curves",
     "matryoshka_curves",
     "pca_2d",
+    "scored_pairs_outcome",
     "similarity_matrix",
+    "teacher_student_outcome",
 ]
