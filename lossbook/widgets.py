@@ -1,26 +1,21 @@
 """The loss explorer: pick your data, see which losses fit (and which a conversion opens), train, look.
 
 ``LossExplorer().show()`` in a notebook. Every action is a plain method (``choose_dataset``,
-``describe_data``, ``select_loss``, ``apply_conversion``, ``run_training``, ``stop``), so tests and
-the notebook's demo cells drive it without a browser; the buttons only call those methods. Errors
-become a readable message in the widget, never a traceback. Interactive parts carry stable CSS
-classes (``lb-data``, ``lb-losses``, ``lb-train``, ``lb-live`` ...) for browser tests.
+``load_file``, ``describe_data``, ``select_loss``, ``apply_conversion``, ``run_training``,
+``compare_losses``, ``stop``), so tests and the notebook's demo cells drive it without a browser; the
+buttons only call those methods (``lossbook.explorer_view`` holds the widgets and their layout). Errors
+become a readable message in the widget, never a traceback.
 """
 
 from __future__ import annotations
 
 import html
-import io
-import re
 import threading
 
 import ipywidgets as W
-import matplotlib.pyplot as plt
 
 from lossbook import plots
-from lossbook.checks import check
-from lossbook.data import DATASETS
-from lossbook.detect import detect_format
+from lossbook.explorer_data import ExplorerData
 from lossbook.explorer_pictures import outcome_of_run, picture_rows
 from lossbook.explorer_runs import (
     RunSettings,
@@ -30,45 +25,18 @@ from lossbook.explorer_runs import (
     rotate_head,
     run_seeds,
 )
-from lossbook.formats import FORMATS
+from lossbook.explorer_view import html_of_docstring, png
 from lossbook.planner import plan
-from lossbook.run_data import Data, load_data
+from lossbook.run_data import Data
 from lossbook.run_setup import build_loss, choose_evaluation, loss_class, parse_dims, takes_margin
-from lossbook.table import loss_card, losses_for
+from lossbook.table import loss_card
 
 __all__ = ["LossExplorer"]
 
-_DESCRIBE = "(describe my own data)"
-_TRAINABLE_SETS = [name for name in DATASETS if name != "xquad-retrieval"]
-_INPUTS = sorted({fmt.inputs_text for fmt in FORMATS.values() if fmt.key != "any"})
-_LABELS = sorted({fmt.labels_text for fmt in FORMATS.values() if fmt.key != "any"})
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def _rst(text: str) -> str:
-    """Docstring text as HTML: escaped, with ``literals`` and :class:`Names` shown as code."""
-    escaped = html.escape(text)
-    escaped = re.sub(r"``(.+?)``", r"<code>\1</code>", escaped)
-    return re.sub(r":(?:class|func|meth):`~?([^`]+)`", r"<code>\1</code>", escaped)
-
-
-def _css(widget, name: str):
-    widget.add_class(name)
-    return widget
-
-
-POOL_ROWS = 5_000  # rows the explorer loads of a data set, to sample its training rows from
-MIN_RUN_ROWS = 100  # fewer rows than this after a conversion: the explorer says so before Train
 EVAL_ROWS = 300  # rows a run is evaluated on (held out of its training rows, or a validation split's first)
 
 
-class LossExplorer:
+class LossExplorer(ExplorerData):
     """An ipywidgets app over lossbook: data -> losses -> training run -> results.
 
     Args:
@@ -82,7 +50,8 @@ class LossExplorer:
         self.train_rows = train_rows
         self.dataset = None  # the rows a run trains on (and holds out from): a sample of the pool
         self.pool = None  # the rows loaded (at most POOL_ROWS), which conversions start from
-        self.dataset_name: str | None = None
+        self.dataset_name: str | None = None  # a named data set (lossbook.DATASETS), else None
+        self.data_label: str | None = None  # how messages name the data: the set's name or the file's
         self.format = None
         self.detection = None
         self.source: str | None = None  # where the chosen data set came from
@@ -99,49 +68,10 @@ class LossExplorer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._build_widgets()
+        self._connect()
 
-    # -- widgets ---------------------------------------------------------------------------------
-    def _build_widgets(self) -> None:
-        self.data_dropdown = _css(
-            W.Dropdown(options=[_DESCRIBE] + _TRAINABLE_SETS, value=None, description="Data"), "lb-data"
-        )
-        self.inputs_dropdown = _css(W.Dropdown(options=_INPUTS, value=None, description="Inputs"), "lb-inputs")
-        self.labels_dropdown = _css(W.Dropdown(options=_LABELS, value=None, description="Labels"), "lb-labels")
-        self.format_info = _css(W.HTML(), "lb-format")
-        self.loss_list = _css(W.Select(options=[], rows=8, description="Losses"), "lb-losses")
-        self.convertible = _css(W.HTML(), "lb-convertible")
-        self.convert_dropdown = _css(W.Dropdown(options=[], description="After"), "lb-convert-choice")
-        self.convert_button = _css(W.Button(description="Convert the data"), "lb-convert")
-        self.loss_info = _css(W.HTMLMath(), "lb-loss-info")
-        self.scale = _css(W.FloatText(value=20.0, description="scale"), "lb-scale")
-        self.margin = _css(W.FloatText(value=0.5, description="margin"), "lb-margin")
-        self.modifier = _css(
-            W.Dropdown(options=["none", "Matryoshka", "AdaptiveLayer"], value="none", description="Modifier"),
-            "lb-modifier",
-        )
-        self.dims = _css(W.Text(value="384,256,128,64,32", description="dims"), "lb-dims")
-        self.whole_model = _css(
-            W.Checkbox(value=False, description="fine-tune the whole model", indent=False), "lb-whole-model"
-        )
-        self.steps = _css(W.IntSlider(value=20, min=2, max=1000, description="steps"), "lb-steps")
-        self.batch_size = _css(W.IntSlider(value=16, min=4, max=128, step=4, description="batch"), "lb-batch")
-        self.learning_rate = _css(W.FloatLogSlider(value=2e-5, base=10, min=-6, max=-2, description="lr"), "lb-lr")
-        self.seeds = _css(W.IntSlider(value=2, min=1, max=4, description="seeds"), "lb-seeds")
-        self.mode_info = _css(W.HTML(), "lb-mode")
-        self.plan_info = _css(W.HTML(), "lb-plan")
-        self.train_button = _css(W.Button(description="Train", button_style="primary"), "lb-train")
-        self.stop_button = _css(W.Button(description="Stop", button_style="warning"), "lb-stop")
-        self.progress = _css(W.IntProgress(value=0, min=0, max=1), "lb-progress")
-        self.message_box = _css(W.HTML(), "lb-message")
-        self.live_plot = _css(W.Image(format="png", layout=W.Layout(width="520px")), "lb-live")
-        self.result_info = _css(W.HTML(), "lb-results")
-        self.projection_plot = _css(W.Image(format="png", layout=W.Layout(width="640px")), "lb-projection")
-        self.curve_plot = _css(W.Image(format="png", layout=W.Layout(width="480px")), "lb-matryoshka")
-        self.compare_choice = _css(W.SelectMultiple(options=[], rows=6, description="Compare"), "lb-compare-choice")
-        self.compare_button = _css(W.Button(description="Compare them"), "lb-compare")
-        self.compare_info = _css(W.HTML(), "lb-compare-results")
-        self.compare_plots = _css(W.HBox([]), "lb-compare-plots")
-
+    # -- wiring: each widget calls one plain method -----------------------------------------------
+    def _connect(self) -> None:
         self.data_dropdown.observe(lambda c: self._safely(self.choose_dataset, c["new"]) if c["new"] else None, "value")
         for dropdown in (self.inputs_dropdown, self.labels_dropdown):
             dropdown.observe(
@@ -151,6 +81,7 @@ class LossExplorer:
         self.loss_list.observe(lambda c: self._safely(self.select_loss, c["new"]) if c["new"] else None, "value")
         self.whole_model.observe(lambda c: self._safely(self.set_whole_model, c["new"]), "value")
         self.modifier.observe(lambda c: self._safely(self._apply_defaults) if self.loss_name else None, "value")
+        self.upload.observe(lambda c: self._safely(self._take_upload, c["new"]) if c["new"] else None, "value")
         self.convert_button.on_click(lambda _: self._safely(self.apply_conversion, self.convert_dropdown.value))
         self.train_button.on_click(lambda _: self._safely(self.run_training, background=True))
         self.stop_button.on_click(lambda _: self.stop())
@@ -158,190 +89,15 @@ class LossExplorer:
             lambda _: self._safely(self.compare_losses, list(self.compare_choice.value), background=True)
         )
 
-    def show(self):
-        """Display the explorer (in a notebook)."""
-        from IPython.display import display
-
-        display(self.widget)
-        return None
-
-    @property
-    def widget(self) -> W.Widget:
-        step1 = W.VBox(
-            [
-                W.HTML("<b>1. Your data</b>"),
-                self.data_dropdown,
-                W.HBox([self.inputs_dropdown, self.labels_dropdown]),
-                self.format_info,
-            ]
-        )
-        step2 = W.VBox(
-            [
-                W.HTML("<b>2. Losses for it</b>"),
-                W.HBox([self.loss_list, self.loss_info]),
-                self.convertible,
-                W.HBox([self.convert_dropdown, self.convert_button]),
-            ]
-        )
-        step3 = W.VBox(
-            [
-                W.HTML("<b>3. Train</b>"),
-                W.HBox([self.scale, self.margin]),
-                W.HBox([self.modifier, self.dims]),
-                W.HBox([self.whole_model, self.mode_info]),
-                W.HBox([self.steps, self.batch_size, self.learning_rate, self.seeds]),
-                self.plan_info,
-                W.HBox([self.train_button, self.stop_button, self.progress]),
-                self.message_box,
-                self.live_plot,
-            ]
-        )
-        step4 = W.VBox([W.HTML("<b>4. Results</b>"), self.result_info, self.projection_plot, self.curve_plot])
-        step5 = W.VBox(
-            [
-                W.HTML("<b>5. Losses side by side</b>: 2-4 losses on the same rows, steps and seeds"),
-                W.HBox([self.compare_choice, self.compare_button]),
-                self.compare_info,
-                self.compare_plots,
-            ]
-        )
-        return _css(W.VBox([step1, step2, step3, step4, step5]), "lb-explorer")
-
-    def _safely(self, action, *args, **kwargs):
-        """Run an action from a widget event; show any error as a message (a traceback helps no one here)."""
-        try:
-            self._say("")
-            return action(*args, **kwargs)
-        except Exception as error:  # every failure becomes a readable message in the widget
-            self._say(f"{type(error).__name__}: {error}", error=True)
-            return None
-
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.message = text
-        colour = "#b00020" if error else "#333"
-        self.message_box.value = (
-            f"<pre style='color:{colour};white-space:pre-wrap'>{html.escape(text)}</pre>" if text else ""
-        )
-
-    @property
-    def model(self):
-        if self._model is None:
-            from lossbook.model import load_model
-
-            self._model = load_model()
-        return self._model
-
-    # -- step 1: the data ------------------------------------------------------------------------
-    def choose_dataset(self, name: str, split: str = "train"):
-        """Load a named data set, detect its format and check it; list the losses for it."""
-        if name == _DESCRIBE:
-            self.dataset = self.dataset_name = self.pool = None
-            self.format_info.value = (
-                "Describe your data with the two dropdowns: what the inputs are and what the labels are."
-            )
-            return None
-        # A bounded pool, not the whole split: from the Hub only these rows are downloaded (all-nli has ~942k).
-        data = load_data(name, split, rows=max(self.train_rows, POOL_ROWS), verbose=False).dataset
-        self.pool = data  # what a conversion starts from: sampling first would break up its groups
-        self.dataset = self._sample(data)
-        self.dataset_name = name
-        self.detection = detect_format(self.dataset)
-        report = check(self.dataset, self.detection.format)
-        findings = "".join(f"<li>{html.escape(str(f))}</li>" for f in report.findings) or "<li>no problems found</li>"
-        self.source = data.info.description  # which source served the data (mirror, Hub, bundled), and how many rows
-        self.format_info.value = (
-            f"<i>{html.escape(self.source)}</i><pre>{html.escape(self.detection.explain())}</pre>"
-            f"<b>Checks</b> ({len(self.dataset)} rows used):<ul>{findings}</ul>"
-        )
-        self._show_format(self.detection.format)
-        return self.detection
-
-    def _sample(self, data, rows: int | None = None):
-        """At most ``rows`` (default ``train_rows``) rows of ``data``, drawn at random with a fixed seed."""
-        rows = self.train_rows if rows is None else rows
-        return data if len(data) <= rows else data.shuffle(seed=0).select(range(rows))
-
-    def describe_data(self, inputs: str | None, labels: str | None):
-        """Pick a format by describing the data (no data set loaded): what the inputs and labels are."""
-        if inputs is None or labels is None:
-            return None
-        matches = [fmt for fmt in FORMATS.values() if fmt.inputs_text == inputs and fmt.labels_text == labels]
-        if not matches:
-            raise ValueError(f"No loss of the table takes {inputs} with labels '{labels}'. Check the labels choice.")
-        self.dataset = self.dataset_name = self.pool = None
-        self.format_info.value = (
-            f"Format: <b>{html.escape(matches[0].title)}</b> [{matches[0].key}]: {html.escape(matches[0].description)}"
-        )
-        self._show_format(matches[0])
-        return matches[0]
-
-    def _show_format(self, fmt) -> None:
-        self.format = fmt
-        self.loss_name = None  # new data: the loss chosen for the old data may not fit it
-        self.loss_list.options = [cls.__name__ for cls in losses_for(fmt)]
-        self.compare_choice.options = self.loss_list.options
-        converted = [option for option in losses_for(fmt, via_conversion=True) if not option.direct]
-        self.convertible.value = (
-            "<div style='color:#888'><b>After a conversion:</b><br>"
-            + "<br>".join(html.escape(str(option)) for option in converted)
-            + "</div>"
-            if converted
-            else ""
-        )
-        self.convert_dropdown.options = [option.loss.__name__ for option in converted]
-        self.convert_dropdown.value = converted[0].loss.__name__ if converted else None
-        self._converted = {option.loss.__name__: option for option in converted}
-
-    def available_losses(self) -> list[str]:
-        return list(self.loss_list.options)
-
-    def convertible_losses(self) -> dict[str, list[str]]:
-        """Loss name -> the converter chain that opens it."""
-        return {name: [conv.name for conv in option.converters] for name, option in self._converted.items()}
-
-    def apply_conversion(self, loss_name: str):
-        """Convert the loaded data along the chain that opens ``loss_name`` (model-based steps use the base model)."""
-        if self.dataset is None:
-            raise ValueError("Load a data set first (step 1): describing data opens no rows to convert.")
-        if loss_name not in self._converted:
-            if loss_name in self.available_losses():
-                raise ValueError(f"{loss_name} takes this data as it is: no conversion is needed. Select it in step 2.")
-            opened = ", ".join(self._converted) or "none"
-            raise ValueError(f"No conversion of this data opens {loss_name!r}. The conversions here open: {opened}.")
-        option = self._converted[loss_name]
-        # Convert the whole pool, then sample: a conversion that groups rows (premises that keep both an
-        # entailment and a contradiction, for triplets) finds few groups in a random sample of 600 rows.
-        # A converter that runs the model (mining negatives) gets a sample twice the run's size instead.
-        uses_model = any(conv.needs_model for conv in option.converters)
-        data = self._sample(self.pool, 2 * self.train_rows) if uses_model else self.pool
-        for conv in option.converters:
-            data = conv(data, self.model) if conv.needs_model else conv(data)
-        self.pool = data
-        self.dataset = self._sample(data)
-        self.detection = detect_format(self.dataset)
-        chain = " -> ".join(c.name for c in option.converters)
-        few = ""
-        if len(self.dataset) < MIN_RUN_ROWS:
-            few = (
-                f"\nOnly {len(self.dataset)} rows after the conversion: too few for a run that teaches anything "
-                f"(at least {MIN_RUN_ROWS}). Load more rows of this data or choose a loss it fits as it is."
-            )
-        self.format_info.value = (
-            f"<pre>Converted with {chain}: {len(data)} rows, {len(self.dataset)} used{html.escape(few)}\n"
-            f"{html.escape(self.detection.explain())}</pre>"
-        )
-        self._show_format(self.detection.format)
-        self.loss_list.value = loss_name
-        return data
-
     # -- step 2: the loss ------------------------------------------------------------------------
     def select_loss(self, name: str):
         """Show the loss's card (summary, formula, inputs, reference) and, with data loaded, the run's estimate."""
         card = loss_card(loss_class(name, exact=True))  # the list offers exact names; a typo gets the closest
         self.loss_name = name
         self.loss_info.value = (
-            f"<b>{card.name}</b>: {_rst(card.summary)}<br>$$ {html.escape(card.formula)} $$"
-            f"<br><i>Inputs:</i> {_rst(card.inputs)}<br><i>Reference:</i> {_rst(card.reference)}"
+            f"<b>{card.name}</b>: {html_of_docstring(card.summary)}<br>$$ {html.escape(card.formula)} $$"
+            f"<br><i>Inputs:</i> {html_of_docstring(card.inputs)}"
+            f"<br><i>Reference:</i> {html_of_docstring(card.reference)}"
         )
         self._apply_defaults()
         return card
@@ -465,7 +221,7 @@ class LossExplorer:
         return self._compare(names, settings)
 
     def _compare(self, names: list[str], settings: RunSettings | None) -> dict:
-        data = Data(self.dataset, self.dataset_name or "the data", self.dataset_name)
+        data = Data(self.dataset, self.data_label or "the data", self.dataset_name)
         evaluation = choose_evaluation(data, hold_out=EVAL_ROWS)
         shown, train_rows = picture_rows(evaluation)
         settings = settings or comparison_settings([loss_class(name) for name in names], self.model.device)
@@ -489,7 +245,7 @@ class LossExplorer:
                 stop_event=self._stop,
             )
         self.comparison = results
-        self.live_plot.value = _png(plots.loss_curves([h for result in results.values() for h in result.histories]))
+        self.live_plot.value = png(plots.loss_curves([h for result in results.values() for h in result.histories]))
         self.compare_info.value = comparison_table(results, evaluation.description)
         pictures = []
         for name, result in results.items():
@@ -497,7 +253,7 @@ class LossExplorer:
             picture = outcome_of_run(self.model, result.model, shown, margin=margin)
             if picture is not None:
                 picture.figure.suptitle(name)
-                image = W.Image(value=_png(picture.figure), format="png", layout=W.Layout(width="420px"))
+                image = W.Image(value=png(picture.figure), format="png", layout=W.Layout(width="420px"))
                 pictures.append(image)
             result.model = None  # the pictures are drawn: keep the numbers, not one model copy per loss
         self.compare_plots.children = pictures
@@ -509,7 +265,7 @@ class LossExplorer:
         self._stop.set()
 
     def _run(self):
-        data = Data(self.dataset, self.dataset_name or "the data", self.dataset_name)
+        data = Data(self.dataset, self.data_label or "the data", self.dataset_name)
         evaluation = choose_evaluation(data, hold_out=EVAL_ROWS)
         shown, train_rows = picture_rows(evaluation)
         settings = self.settings()
@@ -521,7 +277,7 @@ class LossExplorer:
         def on_step(step, history):
             self.progress.value += 1
             if step % max(1, settings.steps // 10) == 0 or step == settings.steps:
-                self.live_plot.value = _png(plots.loss_curves([history]))
+                self.live_plot.value = png(plots.loss_curves([history]))
 
         before = evaluation.measure(self.model).score
         common = dict(start=start, before=before, callbacks=[on_step], stop_event=self._stop)
@@ -550,7 +306,7 @@ class LossExplorer:
             )
         main = self.runs[label]
         self.history, self.trained_model = main.histories[0], main.model
-        self.live_plot.value = _png(plots.loss_curves([h for run in self.runs.values() for h in run.histories]))
+        self.live_plot.value = png(plots.loss_curves([h for run in self.runs.values() for h in run.histories]))
         self._show_results(evaluation, shown)
         steps = sum(len(h.steps) for run in self.runs.values() for h in run.histories)
         seconds = sum(run.seconds for run in self.runs.values())
@@ -576,7 +332,7 @@ class LossExplorer:
         margin = self.margin.value if takes_margin(self.loss_name) else None
         self.outcome = picture = outcome_of_run(self.model, main.model, shown, margin=margin)
         if picture is not None:
-            self.projection_plot.value = _png(picture.figure)
+            self.projection_plot.value = png(picture.figure)
         if self.modifier.value == "none":
             self.curve_plot.value = b""
             return
@@ -585,10 +341,10 @@ class LossExplorer:
             layers = list(range(1, self.trained_model.num_layers + 1))
             curves = {"base": evaluation.measure(self.model, layers=layers)}
             curves.update({label: evaluation.measure(model, layers=layers) for label, model in trained.items()})
-            self.curve_plot.value = _png(plots.layer_curves(curves))
+            self.curve_plot.value = png(plots.layer_curves(curves))
         else:
             dims = [d for d in (384, 256, 128, 64, 32, 16) if d <= self.trained_model.embedding_dim]
             curves = {"base": evaluation.measure(self.model, dims=dims)}
             curves.update({label: evaluation.measure(model, dims=dims) for label, model in trained.items()})
-            self.curve_plot.value = _png(plots.matryoshka_curves(curves))
+            self.curve_plot.value = png(plots.matryoshka_curves(curves))
         self.results["curves"] = curves

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 
 from lossbook import losses  # noqa: E402
 from lossbook.data import load_dataset  # noqa: E402
+from lossbook.explorer_data import MIN_RUN_ROWS  # noqa: E402
 from lossbook.explorer_runs import (  # noqa: E402
     FAST_MODE,
     WHOLE_MODEL_CPU,
@@ -23,7 +24,7 @@ from lossbook.explorer_runs import (  # noqa: E402
 )
 from lossbook.run_data import Data  # noqa: E402
 from lossbook.run_setup import choose_evaluation  # noqa: E402
-from lossbook.widgets import MIN_RUN_ROWS, LossExplorer  # noqa: E402
+from lossbook.widgets import LossExplorer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
