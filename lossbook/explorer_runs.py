@@ -122,6 +122,8 @@ class RunResult:
     histories: list[History]
     seconds: float
     model: nn.Module | None = None  # the first seed's trained model (for pictures); the others are not kept
+    loss: nn.Module | None = None  # the first seed's trained loss (a SoftmaxLoss's classifier, for its picture)
+    initial_classifier: nn.Module | None = None  # that loss's own classifier head before training, if it has one
     curves: dict = field(default_factory=dict)
 
     @property
@@ -177,14 +179,19 @@ def run_seeds(
     began = time.perf_counter()
     first = evaluation.measure(base_model)
     before = first.score if before is None else before
-    after, histories, kept = [], [], None
+    after, histories, kept, kept_loss, initial_classifier = [], [], None, None, None
     for seed in settings.seeds:
         model = copy.deepcopy(base_model)
         if start is not None:
             start(model)
+        loss = build_loss(model)
+        if kept is None:
+            kept_loss = loss
+            head = getattr(loss, "classifier", None)  # small (SoftmaxLoss: 3 x 1152); the model is not copied
+            initial_classifier = copy.deepcopy(head) if isinstance(head, nn.Module) else None
         history = train(
             model,
-            build_loss(model),
+            loss,
             train_rows,
             steps=settings.steps,
             batch_size=settings.batch_size,
@@ -201,11 +208,12 @@ def run_seeds(
         after.append(evaluation.measure(model).score)
         if kept is None:
             kept = model
-        del model
+        del model, loss
         if history.stopped == "stopped":
             break
     ran = replace(settings, seeds=tuple(settings.seeds[: len(after)]))
-    return RunResult(label, ran, first.primary, before, after, histories, time.perf_counter() - began, kept)
+    seconds = time.perf_counter() - began
+    return RunResult(label, ran, first.primary, before, after, histories, seconds, kept, kept_loss, initial_classifier)
 
 
 def comparison_settings(loss_classes: Sequence[type], device: torch.device | str) -> RunSettings:

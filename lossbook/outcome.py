@@ -118,7 +118,7 @@ def outcome(
         teacher: "teacher-student": the teacher model; without one, ``label_column`` must hold the
             teacher's embedding of each text.
         classifier_before, classifier_after: "confusion": callables ``(u, v) -> logits`` of the pair
-            classifier before and after training, e.g. ``lambda u, v: loss._logits([u, v])`` of a SoftmaxLoss
+            classifier before and after training, e.g. ``lambda u, v: loss.logits([u, v])`` of a SoftmaxLoss
             (keep a ``copy.deepcopy(loss)`` from before training for the "before" one). ``u`` and ``v`` are on
             the model's device.
     """
@@ -132,7 +132,7 @@ def outcome(
     if kind == "confusion" and (classifier_before is None or classifier_after is None):
         raise ValueError(
             "kind 'confusion' needs classifier_before= and classifier_after=: callables (u, v) -> logits of the "
-            "pair classifier before and after training, e.g. lambda u, v: loss._logits([u, v]) of a SoftmaxLoss "
+            "pair classifier before and after training, e.g. lambda u, v: loss.logits([u, v]) of a SoftmaxLoss "
             "(and of a copy.deepcopy(loss) made before training)."
         )
     rows = _held_out_rows(kind, rows, columns, label_column, max_rows, teacher)

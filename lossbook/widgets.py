@@ -16,7 +16,7 @@ import ipywidgets as W
 
 from lossbook import plots
 from lossbook.explorer_data import ExplorerData
-from lossbook.explorer_pictures import outcome_of_run, picture_rows
+from lossbook.explorer_pictures import outcome_of_run, pair_classifiers, picture_rows
 from lossbook.explorer_runs import (
     RunSettings,
     comparison_settings,
@@ -250,12 +250,13 @@ class LossExplorer(ExplorerData):
         pictures = []
         for name, result in results.items():
             margin = self.margin.value if takes_margin(name) else None
-            picture = outcome_of_run(self.model, result.model, shown, margin=margin)
+            classifiers = pair_classifiers(result.loss, result.initial_classifier)
+            picture = outcome_of_run(self.model, result.model, shown, margin=margin, classifiers=classifiers)
             if picture is not None:
                 picture.figure.suptitle(name)
                 image = W.Image(value=png(picture.figure), format="png", layout=W.Layout(width="420px"))
                 pictures.append(image)
-            result.model = None  # the pictures are drawn: keep the numbers, not one model copy per loss
+            result.model = result.loss = None  # the pictures are drawn: keep the numbers, not a model per loss
         self.compare_plots.children = pictures
         self._say(f"Compared {len(results)} losses in {sum(r.seconds for r in results.values()):.1f} s.")
         return results
@@ -330,9 +331,9 @@ class LossExplorer(ExplorerData):
         budget = html.escape(main.settings.describe())
         self.result_info.value = f"{html.escape(evaluation.description)} ({budget}):<ul>{lines}</ul>"
         margin = self.margin.value if takes_margin(self.loss_name) else None
-        self.outcome = picture = outcome_of_run(self.model, main.model, shown, margin=margin)
-        if picture is not None:
-            self.projection_plot.value = png(picture.figure)
+        classifiers = pair_classifiers(main.loss, main.initial_classifier)
+        self.outcome = picture = outcome_of_run(self.model, main.model, shown, margin=margin, classifiers=classifiers)
+        self.projection_plot.value = png(picture.figure) if picture is not None else b""  # no stale picture
         if self.modifier.value == "none":
             self.curve_plot.value = b""
             return

@@ -75,6 +75,22 @@ def test_a_run_fills_history_and_result_plots(explorer):
     assert "spread" in explorer.result_info.value and explorer.outcome.kind == "scored-pairs"
 
 
+def test_a_softmax_run_pictures_its_classifier_and_a_later_run_replaces_the_picture(explorer):
+    explorer.choose_dataset("nli")
+    explorer.select_loss("SoftmaxLoss")
+    assert not explorer.whole_model.value  # the fast mode: SoftmaxLoss trains on sentence embeddings alone
+    _small_budget(explorer)
+    explorer.run_training()
+    assert explorer.outcome.kind == "confusion" and bytes(explorer.projection_plot.value).startswith(b"\x89PNG")
+    assert explorer.results["yardstick"].startswith("Spearman")  # the number is the STS-B transfer
+    explorer.choose_dataset("sentences")
+    explorer.select_loss("ContrastiveTensionLossInBatchNegatives")
+    _small_budget(explorer)
+    explorer.steps.value = 2
+    explorer.run_training()
+    assert explorer.outcome.kind == "scored-pairs"  # its own picture, not the classifier's left over
+
+
 def test_conversion_opens_a_greyed_loss(explorer):
     explorer.train_rows = 450  # whole premises are needed to group entailments with contradictions
     explorer.choose_dataset("nli")

@@ -339,10 +339,14 @@ class SoftmaxLoss(EmbeddingLoss):
         """The two columns' embeddings and the head's logits ``(batch, num_labels)``, without a loss."""
         embeddings = self.embed(sentence_features)
         self.check_columns(embeddings)
-        return embeddings, self._logits(embeddings)
+        return embeddings, self.logits(embeddings)
 
-    def _logits(self, embeddings: list[Tensor]) -> Tensor:
+    def logits(self, embeddings: list[Tensor]) -> Tensor:
         """``W [u; v; |u - v|; u * v] + b`` with the parts the flags choose: ``(batch, num_labels)``."""
+        return self.classify_features(self.pair_features(embeddings))
+
+    def pair_features(self, embeddings: list[Tensor]) -> Tensor:
+        """``[u; v; |u - v|; u * v]`` with the parts the flags choose: ``(batch, k * dim)``."""
         u, v = embeddings
         if u.shape[-1] != self.embedding_dimension:
             raise LossInputError(
@@ -356,11 +360,15 @@ class SoftmaxLoss(EmbeddingLoss):
             parts.append((u - v).abs())
         if self.concatenation_sent_multiplication:
             parts.append(u * v)
-        features = torch.cat(parts, dim=1)  # (batch, k * dim)
-        return self.classifier(features.to(self.classifier.weight.dtype))
+        return torch.cat(parts, dim=1)
+
+    def classify_features(self, features: Tensor, classifier: nn.Module | None = None) -> Tensor:
+        """The head's logits for ``pair_features``; ``classifier``: another head of the same shape (a snapshot)."""
+        classifier = self.classifier if classifier is None else classifier
+        return classifier(features.to(classifier.weight.dtype))
 
     def compute_loss_from_embeddings(self, embeddings: list[Tensor], labels: Tensor) -> Tensor:
-        return self.loss_fct(self._logits(embeddings), labels)
+        return self.loss_fct(self.logits(embeddings), labels)
 
     def check_labels(self, embeddings: list[Tensor], labels: Tensor | None) -> Tensor:
         """Class ids within ``num_labels``, class probabilities, or whatever a custom ``loss_fct`` reads."""
