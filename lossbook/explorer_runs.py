@@ -177,11 +177,16 @@ def run_seeds(
     the seed that is running, keeps its result and skips the remaining seeds.
     """
     began = time.perf_counter()
-    first = evaluation.measure(base_model)
-    before = first.score if before is None else before
+    metric = ""  # the yardstick's main metric, named by its first result
+    if before is None:
+        first = evaluation.measure(base_model)
+        before, metric = first.score, first.primary
     after, histories, kept, kept_loss, initial_classifier = [], [], None, None, None
+    # In the fast mode the transformer stays frozen: the copies share the base model's (one copy of its
+    # weights, and lossbook.frozen encodes each text once for all of them); only their heads are their own.
+    shared = {id(base_model.transformer): base_model.transformer} if settings.freeze_encoder else {}
     for seed in settings.seeds:
-        model = copy.deepcopy(base_model)
+        model = copy.deepcopy(base_model, memo=dict(shared))
         if start is not None:
             start(model)
         loss = build_loss(model)
@@ -205,15 +210,19 @@ def run_seeds(
         )
         history.label = f"{label}, seed {seed}"
         histories.append(history)
-        after.append(evaluation.measure(model).score)
+        measured = evaluation.measure(model)
+        after.append(measured.score)
+        metric = measured.primary
         if kept is None:
             kept = model
         del model, loss
         if history.stopped == "stopped":
             break
+    if shared and kept is not None:  # the kept model leaves with a transformer of its own: training it later
+        kept.transformer = copy.deepcopy(kept.transformer)  # must not change the base model
     ran = replace(settings, seeds=tuple(settings.seeds[: len(after)]))
     seconds = time.perf_counter() - began
-    return RunResult(label, ran, first.primary, before, after, histories, seconds, kept, kept_loss, initial_classifier)
+    return RunResult(label, ran, metric, before, after, histories, seconds, kept, kept_loss, initial_classifier)
 
 
 def comparison_settings(loss_classes: Sequence[type], device: torch.device | str) -> RunSettings:

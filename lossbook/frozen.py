@@ -6,9 +6,15 @@ products through a dense head, identity-initialised so that training starts from
 was: thousands of steps in seconds. The head becomes part of the model (``encode`` and ``save``
 include it). Losses that need tokens or layers (denoising auto-encoder, contrastive tension, adaptive
 layers) and GIST (it runs a guide model) cannot train this way, and say so.
+
+Runs that share one frozen transformer (the explorer's seeds, a modifier and its control: copies of
+one model whose transformer is the same object) also share its pooled outputs: each distinct text is
+encoded once per transformer, for as long as its weights are unchanged (``_pooled_memo``).
 """
 
 from __future__ import annotations
+
+import weakref
 
 import torch
 from torch import Tensor, nn
@@ -18,6 +24,25 @@ from lossbook.losses.base import embedding_path_of
 from lossbook.model import mean_pool
 
 __all__ = ["FrozenEncoderCache", "refuse_unsupported", "supports_frozen_encoder"]
+
+MEMO_SEQUENCES = 100_000  # pooled outputs kept per transformer (384 floats each: about 150 MB at most)
+# transformer -> (the stamp of its weights, {token ids: pooled output}); an entry goes when its transformer does.
+_MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _weights_stamp(transformer: nn.Module) -> tuple:
+    """Changes whenever a weight does: an optimiser step or any in-place write bumps a tensor's version counter."""
+    return tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in transformer.parameters())
+
+
+def _pooled_memo(transformer: nn.Module) -> dict[tuple[int, ...], Tensor]:
+    """The pooled outputs this transformer, with its weights as they are now, has already computed."""
+    stamp = _weights_stamp(transformer)
+    held = _MEMOS.get(transformer)
+    if held is None or held[0] != stamp or len(held[1]) > MEMO_SEQUENCES:
+        held = (stamp, {})
+        _MEMOS[transformer] = held
+    return held[1]
 
 
 def supports_frozen_encoder(loss: nn.Module) -> bool:
@@ -80,20 +105,28 @@ class FrozenEncoderCache:
                 torch.tensor([distinct.setdefault(tuple(ids), len(distinct)) for ids in column], device=device)
             )
         sequences = list(distinct)
-        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-        pooled = torch.empty(len(sequences), model.transformer.config.hidden_size, device=device)
+        memo = _pooled_memo(model.transformer)
+        missing = [sequence for sequence in sequences if sequence not in memo]
+        order = sorted(missing, key=len)
         was_training = model.training
         model.eval()
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            features = padded_features([list(sequences[i]) for i in chunk], pad_id, device)
+            features = padded_features([list(sequence) for sequence in chunk], pad_id, device)
             hidden = model.transformer(
                 input_ids=features["input_ids"],
                 attention_mask=features["attention_mask"],
                 token_type_ids=features["token_type_ids"],
             ).last_hidden_state
-            pooled[torch.tensor(chunk, device=device)] = mean_pool(hidden, features["attention_mask"]).float()
+            for sequence, row in zip(chunk, mean_pool(hidden, features["attention_mask"]).float()):
+                memo[sequence] = row
         model.train(was_training)
+        hidden_size = model.transformer.config.hidden_size
+        pooled = (  # (distinct texts, hidden)
+            torch.stack([memo[sequence].to(device) for sequence in sequences])
+            if sequences
+            else torch.empty(0, hidden_size, device=device)
+        )
         return cls(model, loss, pooled, index)
 
     def loss(self, rows: list[int], labels: Tensor | None) -> Tensor:

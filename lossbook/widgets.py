@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import threading
+from dataclasses import replace
 
 import ipywidgets as W
 
@@ -34,6 +35,8 @@ from lossbook.table import loss_card
 __all__ = ["LossExplorer"]
 
 EVAL_ROWS = 300  # rows a run is evaluated on (held out of its training rows, or a validation split's first)
+RUN_BUDGET_SECONDS = 30  # what a default press of Train may take, all its runs together
+EVALUATION_SECONDS = 3  # kept aside per run for its evaluation (encoding 300 held-out rows on a 2-core CPU)
 
 
 class LossExplorer(ExplorerData):
@@ -130,6 +133,34 @@ class LossExplorer(ExplorerData):
         self.mode_info.value = html.escape(chosen.describe())
         if self.dataset is not None:
             self._estimate()
+            self._fit_the_budget()
+
+    def _fit_the_budget(self) -> None:
+        """Fewer default steps where the planner says the press of Train would outlast ``RUN_BUDGET_SECONDS``.
+
+        Fine-tuning the whole model costs 0.3-1.5 s a step on a 2-core CPU, depending on the CPU, so a fixed
+        step count is 15 s on one machine and 60 s on another. Only the whole model's steps are fitted.
+        """
+        estimate, runs = self.estimate, self._runs_per_press()
+        if not self.whole_model.value or estimate is None or estimate.seconds_per_step <= 0:
+            return  # the fast mode's steps cost milliseconds: its time is the one-off encoding, shared by the runs
+        affordable = int(
+            (RUN_BUDGET_SECONDS / runs - EVALUATION_SECONDS - estimate.setup_seconds) / estimate.seconds_per_step
+        )
+        if affordable >= self.steps.value:
+            return
+        steps = max(self.steps.min, affordable)
+        self._setting_defaults = True
+        try:
+            self.steps.value = steps
+        finally:
+            self._setting_defaults = False
+        self.estimate = replace(estimate, steps=steps)
+        self.mode_info.value += html.escape(
+            f"; steps lowered to {steps} so that {runs} runs fit about {RUN_BUDGET_SECONDS} s on this machine "
+            f"({estimate.seconds_per_step:.2f} s per step measured)"
+        )
+        self._show_estimate()
 
     def settings(self) -> RunSettings:
         """The budget the sliders show now."""
@@ -162,7 +193,7 @@ class LossExplorer(ExplorerData):
 
     def _estimate(self) -> None:
         model, settings = self.model, self.settings()
-        self.estimate = estimate = plan(
+        self.estimate = plan(
             model,
             self._build_loss(model, self.dataset),
             self.dataset,
@@ -173,6 +204,10 @@ class LossExplorer(ExplorerData):
             repeats=1,
             lr=settings.lr,
         )
+        self._show_estimate()
+
+    def _show_estimate(self) -> None:
+        estimate, model = self.estimate, self.model
         runs = self._runs_per_press()
         total = f"; {runs} runs (seeds{', and a plain control' if runs > self.seeds.value else ''}): about " + (
             f"{runs * estimate.total_seconds:.0f} s in all" if runs > 1 else ""

@@ -111,6 +111,31 @@ def test_selecting_a_loss_puts_its_default_budget_in_the_sliders(tiny):
     assert "whole model" in app.mode_info.value
 
 
+def test_a_slow_machine_gets_fewer_whole_model_steps_and_is_told_so(tiny, monkeypatch):
+    import lossbook.widgets as widgets
+    from lossbook.planner import Plan
+
+    measured = {"seconds_per_step": 1.5}  # a slow CPU's whole-model step: 2 seeds x 20 steps would take 60 s
+
+    def slow_plan(model, loss, data, *, batch_size, steps, freeze_encoder, **_):
+        per_step = 0.002 if freeze_encoder else measured["seconds_per_step"]
+        return Plan("cpu", batch_size, steps, per_step, 100.0, "measured", setup_seconds=1.0)
+
+    monkeypatch.setattr(widgets, "plan", slow_plan)
+    app = LossExplorer(model=tiny, train_rows=48)
+    app.choose_dataset("sentences")
+    app.select_loss("ContrastiveTensionLossInBatchNegatives")  # whole model only
+    # (30 s / 2 runs - 3 s of evaluation - 1 s of setup) / 1.5 s per step = 7 steps
+    assert app.steps.value == 7 and app.estimate.steps == 7
+    assert "steps lowered to 7" in app.mode_info.value and "1.50 s per step" in app.mode_info.value
+    measured["seconds_per_step"] = 0.3  # a fast CPU: the 20 default steps fit
+    app.select_loss("ContrastiveTensionLossInBatchNegatives")
+    assert app.steps.value == WHOLE_MODEL_CPU.steps and "lowered" not in app.mode_info.value
+    app.choose_dataset("stsb")
+    app.select_loss("CoSENTLoss")  # the fast mode is never cut: its steps cost milliseconds
+    assert app.settings() == FAST_MODE
+
+
 def test_converting_nli_for_in_batch_negatives_leaves_rows_to_train_on(tiny):
     """Converted before sampling: a random 600-row sample of NLI keeps few premises with both labels."""
     app = LossExplorer(model=tiny, train_rows=600)
