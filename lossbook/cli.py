@@ -7,7 +7,8 @@
 ``DATA`` is a named data set (``stsb``, ``nli``, ... see ``lossbook.DATASETS``), optionally with a
 split (``stsb:validation``), or the path of a CSV or JSONL file. ``train`` prints the plan (time and
 memory of one measured step), evaluates before and after, trains, and writes ``history.json``,
-``metrics.json``, the trained model (``model/``) and two plots into ``--out``.
+``metrics.json``, the trained model (``model/``, with its model card ``model/README.md``) and two plots
+into ``--out``.
 
 Every expected error (an unknown loss or data set, data in the wrong format) is one line on stderr
 and exit code 2; set ``LOSSBOOK_DEBUG=1`` to see the traceback instead.

@@ -33,11 +33,13 @@ from lossbook.validate import did_you_mean
 
 __all__ = [
     "DATASETS",
+    "DataOrigin",
     "DatasetSpec",
     "RetrievalSet",
     "bundled_data_folder",
     "load_dataset",
     "load_retrieval",
+    "origin_of",
 ]
 
 # "dev" and "validation" name the same split; sources disagree on which word they use.
@@ -279,6 +281,34 @@ def load_dataset(name: str, split: str = "train", *, rows: int | None = None, ve
     if verbose:
         print(message)
     return dataset
+
+
+@dataclass(frozen=True)
+class DataOrigin:
+    """Which named data set some rows are, and from where: what a model card says about its training data."""
+
+    label: str  # "stsb [train]"
+    source: str  # "the Hugging Face Hub", "a mirror folder" or "the small set bundled with lossbook"
+    hub_id: str | None  # the Hub data set, only when the rows are its rows (the bundled sets were written for lossbook)
+
+
+def origin_of(dataset) -> DataOrigin | None:
+    """The ``DataOrigin`` of rows ``load_dataset`` returned (or selected, shuffled, mapped from them), else None.
+
+    Read back from the description ``load_dataset`` gives every result (``"stsb [train]: 1,000 rows from ..."``),
+    which ``Dataset.select``, ``shuffle`` and ``map`` keep; rows built some other way have no origin.
+    """
+    description = getattr(getattr(dataset, "info", None), "description", None) or ""
+    label, _, where = description.partition(": ")
+    name, bracket, _ = label.partition(" [")
+    if name not in DATASETS or not bracket or not label.endswith("]"):
+        return None
+    hub = DATASETS[name].hub
+    if hub is not None and (f"Hub ({hub.repo_id})" in where or f"Hub cache ({hub.repo_id})" in where):
+        return DataOrigin(label, "the Hugging Face Hub", hub.repo_id)
+    if " from the mirror " in where:
+        return DataOrigin(label, "a mirror folder", None)
+    return DataOrigin(label, "the small set bundled with lossbook", None)
 
 
 def _spec(name: str) -> DatasetSpec:

@@ -13,6 +13,7 @@ from the data format, so a trainer can call one function.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable
 
@@ -69,7 +70,17 @@ __all__ = [
 
 
 # -- encoding and the dims x layers grid -------------------------------------------------------
-def _run(model, text_lists: list[list[str]], core: Callable[..., Result], *, dims, layers, batch_size: int, grid: bool):
+def _run(
+    model,
+    text_lists: list[list[str]],
+    core: Callable[..., Result],
+    *,
+    dims,
+    layers,
+    batch_size: int,
+    grid: bool,
+    progress: bool | None = None,
+):
     """Encode the (deduplicated) texts once per layer, cut each dim in memory, call ``core`` on each."""
     model_with_encode(model, "evaluate")
     whole_number(batch_size, "batch_size", fix="Texts per forward pass of the model, e.g. 32.")
@@ -78,7 +89,7 @@ def _run(model, text_lists: list[list[str]], core: Callable[..., Result], *, dim
     layer_list = [None] if layers is None else _check_layers(layers, model)
     rows = []
     for layer in layer_list:
-        full = _embed(model, text_lists, layer=layer, batch_size=batch_size)
+        full = _embed(model, text_lists, layer=layer, batch_size=batch_size, progress=progress)
         dim_list = _check_dims(dim_list or [full[0].shape[1]], full[0].shape[1])
         rows.append([core(*(e[:, :d] for e in full)) for d in dim_list])
     if not grid:
@@ -118,9 +129,13 @@ def _check_layers(layers, model) -> list[int]:
     return [n + x + 1 if x < 0 and n else x for x in layers]
 
 
-def _embed(model, text_lists: list[list[str]], *, layer: int | None, batch_size: int) -> list[np.ndarray]:
+def _embed(
+    model, text_lists: list[list[str]], *, layer: int | None, batch_size: int, progress: bool | None = None
+) -> list[np.ndarray]:
     unique = list(dict.fromkeys(text for texts in text_lists for text in texts))
     kwargs = {} if layer is None else {"layer": layer}
+    if progress is not None:
+        kwargs.update(_progress_option(model, progress))
     embeddings = model.encode(unique, batch_size=batch_size, convert_to_numpy=True, **kwargs)
     embeddings = np.asarray(embeddings.cpu() if hasattr(embeddings, "cpu") else embeddings, dtype=np.float64)
     if embeddings.ndim != 2 or len(embeddings) != len(unique):
@@ -129,6 +144,18 @@ def _embed(model, text_lists: list[list[str]], *, layer: int | None, batch_size:
         )
     index = {text: i for i, text in enumerate(unique)}
     return [embeddings[[index[text] for text in texts]] for texts in text_lists]
+
+
+def _progress_option(model, progress: bool) -> dict:
+    """The keyword that turns the model's encode progress bar on or off: lossbook's or sentence-transformers'."""
+    try:
+        parameters = inspect.signature(model.encode).parameters
+    except (TypeError, ValueError):  # an encode that does not say: leave its bar as it is
+        return {}
+    for name in ("show_progress", "show_progress_bar"):
+        if name in parameters:
+            return {name: progress}
+    return {}
 
 
 # -- reading the data --------------------------------------------------------------------------
@@ -152,7 +179,9 @@ def _columns(data, task: str, n_inputs: int, *, labelled: bool, expected: str):
     return texts, (list(dataset[label_column]) if label_column else None)
 
 
-def evaluate_sts(model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False):
+def evaluate_sts(
+    model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False, progress: bool | None = None
+):
     """Spearman/Pearson of cosine vs gold scores. ``data``: two text columns + a float ``score`` (or ``label``).
 
     Returns an ``STSResult``, or a ``Grid`` of them when ``dims`` or ``layers`` is given (or ``grid=True``).
@@ -162,11 +191,20 @@ def evaluate_sts(model, data, *, dims=None, layers=None, batch_size: int = 32, g
     )
     gold = check_gold(gold)
     return _run(
-        model, texts, lambda x, y: sts_metrics(x, y, gold), dims=dims, layers=layers, batch_size=batch_size, grid=grid
+        model,
+        texts,
+        lambda x, y: sts_metrics(x, y, gold),
+        dims=dims,
+        layers=layers,
+        batch_size=batch_size,
+        grid=grid,
+        progress=progress,
     )
 
 
-def evaluate_binary(model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False):
+def evaluate_binary(
+    model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False, progress: bool | None = None
+):
     """AP, best F1 and best accuracy of cosine as a match score. ``data``: two text columns + a 0/1 ``label``."""
     texts, labels = _columns(
         data, "evaluate_binary", 2, labelled=True, expected="two text columns and a 0/1 'label' column"
@@ -180,10 +218,13 @@ def evaluate_binary(model, data, *, dims=None, layers=None, batch_size: int = 32
         layers=layers,
         batch_size=batch_size,
         grid=grid,
+        progress=progress,
     )
 
 
-def evaluate_triplets(model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False):
+def evaluate_triplets(
+    model, data, *, dims=None, layers=None, batch_size: int = 32, grid: bool = False, progress: bool | None = None
+):
     """Share of (anchor, positive, negative) rows where the positive is closer. ``data``: three text columns."""
     texts, _ = _columns(
         data,
@@ -192,11 +233,22 @@ def evaluate_triplets(model, data, *, dims=None, layers=None, batch_size: int = 
         labelled=False,
         expected="three text columns (anchor, positive, negative) and no label",
     )
-    return _run(model, texts, triplet_metrics, dims=dims, layers=layers, batch_size=batch_size, grid=grid)
+    return _run(
+        model, texts, triplet_metrics, dims=dims, layers=layers, batch_size=batch_size, grid=grid, progress=progress
+    )
 
 
 def evaluate_classification(
-    model, train, test, *, k: int = 5, dims=None, layers=None, batch_size: int = 32, grid: bool = False
+    model,
+    train,
+    test,
+    *,
+    k: int = 5,
+    dims=None,
+    layers=None,
+    batch_size: int = 32,
+    grid: bool = False,
+    progress: bool | None = None,
 ):
     """k-NN accuracy of ``test`` against ``train``; each is one text column + a ``label`` column."""
     expected = "one text column and a 'label' column"
@@ -204,7 +256,16 @@ def evaluate_classification(
     test_texts, test_labels = _columns(test, "evaluate_classification (test)", 1, labelled=True, expected=expected)
     check_k(k, len(train_labels))
     core = lambda tr, te: knn_metrics(tr, train_labels, te, test_labels, k=k)  # noqa: E731
-    return _run(model, train_texts + test_texts, core, dims=dims, layers=layers, batch_size=batch_size, grid=grid)
+    return _run(
+        model,
+        train_texts + test_texts,
+        core,
+        dims=dims,
+        layers=layers,
+        batch_size=batch_size,
+        grid=grid,
+        progress=progress,
+    )
 
 
 def evaluate_retrieval(
@@ -216,6 +277,7 @@ def evaluate_retrieval(
     layers=None,
     batch_size: int = 32,
     grid: bool = False,
+    progress: bool | None = None,
 ):
     """MRR@10, NDCG@10, Recall@k, Accuracy@k of ranking ``retrieval_set.corpus`` for each query.
 
@@ -245,7 +307,7 @@ def evaluate_retrieval(
         )
     texts = [[retrieval_set.queries[q] for q in qids], [retrieval_set.corpus[p] for p in pids]]
     core = lambda q, c: retrieval_metrics(q, c, qids, pids, relevant, k_values=k_values)  # noqa: E731
-    return _run(model, texts, core, dims=dims, layers=layers, batch_size=batch_size, grid=grid)
+    return _run(model, texts, core, dims=dims, layers=layers, batch_size=batch_size, grid=grid, progress=progress)
 
 
 # -- one entry point ---------------------------------------------------------------------------
@@ -271,6 +333,7 @@ def evaluate(
     train=None,
     k: int = 5,
     k_values=(1, 5, 10),
+    progress: bool | None = None,
 ):
     """Evaluate with the task that fits ``data``: a ``RetrievalSet`` -> retrieval, otherwise by detected format.
 
@@ -278,7 +341,7 @@ def evaluate(
     ``evaluate_triplets``; ``sentence-class`` -> ``evaluate_classification`` against ``train=``.
     Returns the task's result, or a ``Grid`` when ``dims`` or ``layers`` is given (or ``grid=True``).
     """
-    common = dict(dims=dims, layers=layers, batch_size=batch_size, grid=grid)
+    common = dict(dims=dims, layers=layers, batch_size=batch_size, grid=grid, progress=progress)
     if isinstance(data, RetrievalSet):
         return evaluate_retrieval(model, data, k_values=k_values, **common)
     try:

@@ -144,12 +144,21 @@ class RunResult:
         """True when the change beats the seed-to-seed spread (needs two seeds or more)."""
         return len(self.after) > 1 and abs(self.change) > self.spread
 
+    @property
+    def direction(self) -> str:
+        """ "up" or "down": the sign of the change (the yardsticks are all higher-is-better)."""
+        return "up" if self.change >= 0 else "down"
+
     def summary(self) -> str:
         seeds = len(self.after)
         spread = f"spread {self.spread:.4f}" if seeds > 1 else "one seed: no spread measured"
         verdict = ""
         if seeds > 1:
-            verdict = "; more than the seed spread" if self.moved else "; within the seed spread: no clear effect"
+            verdict = (
+                f"; {self.direction} by more than the seed spread"
+                if self.moved
+                else ("; within the seed spread: no clear effect")
+            )
         return (
             f"{self.metric}: before {self.before:.4f}, after {self.mean_after:.4f} ({self.change:+.4f}; {seeds} "
             f"seed{'s' if seeds > 1 else ''}, {spread}{verdict}) in {self.seconds:.1f} s"
@@ -236,7 +245,8 @@ def comparison_table(results: dict[str, RunResult], yardstick: str) -> str:
     """An HTML table of a comparison: each loss's before, mean after +- spread, change, and its time."""
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td><td>{r.before:.4f}</td><td>{r.mean_after:.4f} &plusmn; {r.spread / 2:.4f}"
-        f"</td><td>{r.change:+.4f}</td><td>{'yes' if r.moved else 'no'}</td><td>{r.seconds:.1f} s</td></tr>"
+        f"</td><td>{r.change:+.4f}</td><td>{'yes, ' + r.direction if r.moved else 'no'}</td>"
+        f"<td>{r.seconds:.1f} s</td></tr>"
         for name, r in results.items()
     )
     first = next(iter(results.values()), None)

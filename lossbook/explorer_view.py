@@ -14,10 +14,14 @@ import re
 import ipywidgets as W
 import matplotlib.pyplot as plt
 
+from lossbook.anatomy_presets import refusal
 from lossbook.data import DATASETS
 from lossbook.formats import FORMATS
 
-__all__ = ["DESCRIBE", "ExplorerView", "html_of_docstring", "png"]
+__all__ = ["ANATOMY_NOTEBOOK", "DESCRIBE", "ExplorerView", "anatomy_line", "html_of_docstring", "png"]
+
+# The tutorial that shows each loss's forces on a few points; a relative link opens it beside the explorer.
+ANATOMY_NOTEBOOK = "10_loss_anatomy.ipynb"
 
 DESCRIBE = "(describe my own data)"
 UPLOAD_SUFFIXES = ".csv,.jsonl,.json"
@@ -39,6 +43,18 @@ def html_of_docstring(text: str) -> str:
     escaped = html.escape(text)
     escaped = re.sub(r"``(.+?)``", r"<code>\1</code>", escaped)
     return re.sub(r":(?:class|func|meth):`~?([^`]+)`", r"<code>\1</code>", escaped)
+
+
+def anatomy_line(cls: type) -> str:
+    """The loss card's last line: where to see the loss's forces (notebook 10, ``LossAnatomy``), or why it can't be."""
+    reason = refusal(cls)
+    if reason is not None:
+        return f"<br><i>Loss anatomy:</i> not shown there ({html.escape(reason)})"
+    return (
+        f'<br><i>See its forces on a few points:</i> <a href="{ANATOMY_NOTEBOOK}" target="_blank">notebook 10, '
+        f"loss anatomy</a>, or run <code>LossAnatomy(&quot;{cls.__name__}&quot;).show()</code> "
+        "(<code>from lossbook.anatomy_widget import LossAnatomy</code>)"
+    )
 
 
 def _css(widget, name: str):

@@ -27,8 +27,10 @@ from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTra
 from transformers.utils import logging as hf_logging
 
 from lossbook.device import resolve_device
+from lossbook.model_card import base_model_of_folder, model_card
 from lossbook.model_files import (
     DEFAULT_MODEL,
+    OFFLINE_PACKAGE_NAMES,
     TINY_MODEL_NAME,
     ModelNotFoundError,
     read_sentence_transformers_layout,
@@ -93,6 +95,10 @@ class EmbeddingModel(nn.Module):
         self.device_reason = "not moved yet"
         # Folders that hold this model's own files (saved there, or loaded from there): save() may write over them.
         self.own_folders: set[Path] = set()
+        # For the model card save() writes: the Hub id of the model it started from (set by load_model), and each
+        # run of train() on it since (lossbook.history.TrainingRun; in memory only: a loaded model starts with none).
+        self.base_model: str | list[str] | None = None
+        self.training_runs: list = []
 
     # -- facts about the model -------------------------------------------------------------------
     @property
@@ -278,11 +284,14 @@ class EmbeddingModel(nn.Module):
         """Write the model as safetensors plus the folder layout sentence-transformers reads.
 
         ``load_model(path)`` and ``sentence_transformers.SentenceTransformer(path)`` both load the
-        folder back and give the same embeddings.
+        folder back and give the same embeddings. ``README.md`` is its model card, as on the Hub
+        (``lossbook.model_card``): the base model, and each run of ``train()`` on this model since it was
+        loaded or built (``model.training_runs``) with its losses, settings and evaluation before and after.
 
         A folder that already holds another model's files is refused unless ``overwrite=True``; saving
-        again where this model was saved (or loaded from) is fine. Files save() does not write are never
-        deleted, with or without ``overwrite``.
+        again where this model was saved (or loaded from) is fine. A ``README.md`` that lossbook did not
+        write (the marker line of its cards) is refused too, even there, unless ``overwrite=True``. Files
+        save() does not write are never deleted, with or without ``overwrite``.
         """
         path = Path(path).expanduser()
         own = getattr(self, "own_folders", set())  # absent on a model unpickled from an older lossbook
@@ -298,6 +307,7 @@ class EmbeddingModel(nn.Module):
                 max_seq_length=self.max_seq_length,
                 head=self.head,
             )
+            (folder / "README.md").write_text(str(model_card(self, folder_name=path.resolve().name)), encoding="utf-8")
 
         write_into_folder(path, write)
         self.own_folders = own | {path.resolve()}
@@ -360,6 +370,9 @@ def load_model(
     )
     if source.startswith("local folder"):
         model.own_folders.add(folder.resolve())
+        model.base_model = base_model_of_folder(folder)  # what its card says it came from, if it has one
+    else:
+        model.base_model = DEFAULT_MODEL if name in OFFLINE_PACKAGE_NAMES else name  # a Hub id
     target, reason = resolve_device(device)
     model.to(target)
     model.device_reason = reason

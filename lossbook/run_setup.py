@@ -26,7 +26,7 @@ from torch import nn
 
 from lossbook import losses
 from lossbook.checks import check
-from lossbook.data import DATASETS, load_dataset, load_retrieval
+from lossbook.data import DATASETS, RetrievalSet, load_dataset, load_retrieval
 from lossbook.detect import FormatError, detect_format, label_column_of
 from lossbook.evaluate import EVALUABLE_FORMATS, Grid, evaluate
 from lossbook.formats import FORMATS
@@ -35,16 +35,20 @@ from lossbook.table import conversion_for, losses_for, regularizers, wraps_a_los
 
 __all__ = [
     "Evaluation",
+    "MIN_PAIRS_FOR_RETRIEVAL",
     "build_loss",
     "choose_evaluation",
     "loss_class",
     "parse_dims",
     "refuse_unbuildable",
     "refuse_wrong_format",
+    "retrieval_of_pairs",
     "takes_margin",
 ]
 
 _MARGIN_NAMES = ("margin", "triplet_margin")
+# Pairs the explorer needs to hold some out as their own retrieval task (a fifth of 50: 10 anchors at least).
+MIN_PAIRS_FOR_RETRIEVAL = 50
 
 
 # -- the loss --------------------------------------------------------------------------------------
@@ -193,10 +197,13 @@ class Evaluation:
     reference: datasets.Dataset | None = None  # the training rows a k-NN evaluation votes with
     dims: list[int] | None = None
     primary: str = ""
+    progress: bool | None = None  # the encode progress bars: None = the model's default; the explorer shows none
 
     def measure(self, model: nn.Module, *, dims=None, layers=None):
         """``lossbook.evaluate`` on the evaluation rows: a result, or a ``Grid`` with ``dims`` or ``layers``."""
-        return evaluate(model, self.data.dataset, dims=dims, layers=layers, train=self.reference)
+        return evaluate(
+            model, self.data.dataset, dims=dims, layers=layers, train=self.reference, progress=self.progress
+        )
 
     def __call__(self, model: nn.Module) -> dict[str, float]:
         result = self.measure(model, dims=self.dims)
@@ -228,7 +235,9 @@ def choose_evaluation(
 
     With ``hold_out`` rows instead (the loss explorer): a named set's validation split for scored pairs;
     else, for data ``lossbook.evaluate`` scores, ``hold_out`` rows kept out of ``train`` (at most a fifth;
-    ``evaluation.train_data`` is the rest); else a general yardstick: retrieval for pairs, STS-B otherwise.
+    ``evaluation.train_data`` is the rest); (anchor, positive) pairs the same way, as a retrieval task of their
+    own (``retrieval_of_pairs``: each held-out anchor ranks every held-out positive); else a general yardstick:
+    the xquad retrieval set for a handful of pairs, STS-B otherwise.
 
     With neither: None.
     """
@@ -282,12 +291,39 @@ def _held_out_evaluation(train: Data, rows: int, *, seed: int) -> Evaluation:
         description = f"{EVALUABLE_FORMATS[key]} on {len(held)} held-out {what}"
         reference = kept if key == "sentence-class" else None
         return Evaluation(description, Data(held, f"{len(held)} held-out {what}"), kept, reference)
-    if key == "pair":
+    if key == "pair" and len(train.dataset) >= MIN_PAIRS_FOR_RETRIEVAL:
+        # The loss's own task on its own kind of rows: each held-out anchor ranks every held-out positive.
+        shuffled = train.dataset.shuffle(seed=seed)
+        rows = min(rows, len(shuffled) // 5)
+        kept, held = shuffled.select(range(rows, len(shuffled))), shuffled.select(range(rows))
+        anchor, positive = detect_format(held).input_columns[:2]
+        retrieval = retrieval_of_pairs(held[anchor], held[positive])
+        description = f"NDCG@10 on {len(retrieval.queries)} held-out anchors against their {len(held)} positives"
+        return Evaluation(description, Data(retrieval, f"{len(held)} held-out pairs"), kept)
+    if key == "pair":  # too few rows to keep some out: a general retrieval yardstick
         retrieval = load_retrieval(verbose=False)
         return Evaluation("NDCG@10 on the xquad-retrieval set", Data(retrieval, "xquad-retrieval"), train.dataset)
     stsb = load_dataset("stsb", "validation", rows=rows, verbose=False)
     return Evaluation(
         "Spearman on STS-B validation (a general yardstick)", Data(stsb, "stsb [validation]"), train.dataset
+    )
+
+
+def retrieval_of_pairs(anchors: list[str], positives: list[str]) -> RetrievalSet:
+    """(anchor, positive) rows as a retrieval task: each distinct anchor's relevant passages are its positives.
+
+    The corpus is the distinct positive texts, so a passage that two rows share is one passage, relevant to both
+    anchors; an anchor that comes with several positives is one query with all of them relevant.
+    """
+    passage_ids = {text: f"p{i}" for i, text in enumerate(dict.fromkeys(positives))}
+    query_ids = {text: f"q{i}" for i, text in enumerate(dict.fromkeys(anchors))}
+    relevant: dict[str, set[str]] = {}
+    for anchor, positive in zip(anchors, positives):
+        relevant.setdefault(query_ids[anchor], set()).add(passage_ids[positive])
+    return RetrievalSet(
+        queries={qid: text for text, qid in query_ids.items()},
+        corpus={pid: text for text, pid in passage_ids.items()},
+        relevant=relevant,
     )
 
 

@@ -29,10 +29,11 @@ from transformers import get_linear_schedule_with_warmup
 
 from lossbook import distributed
 from lossbook.batching import TokenizedColumns, label_tensor
+from lossbook.data import origin_of
 from lossbook.detect import as_dataset
 from lossbook.device import resolve_device
 from lossbook.frozen import FrozenEncoderCache, refuse_unsupported
-from lossbook.history import History
+from lossbook.history import History, TrainingRun
 from lossbook.memory import return_freed_memory
 from lossbook.precision import choose_precision
 from lossbook.samplers import SAMPLERS, choose_sampler
@@ -288,7 +289,29 @@ def train(
         loss.zero_grad(set_to_none=True)
         del optimizer, scheduler
         return_freed_memory()
+        _remember_run(model, history, loss, dataset, evaluator)
     return history
+
+
+def _remember_run(model: nn.Module, history: History, loss: nn.Module, dataset, evaluator) -> None:
+    """Append the run to ``model.training_runs`` when it changed the weights (a step was applied), for its card.
+
+    Whatever way the run ended: an interrupted or failed run's steps are in the weights too. A model without
+    the list (a SentenceTransformer) is left as it is.
+    """
+    runs = getattr(model, "training_runs", None)
+    if not isinstance(runs, list) or not history.steps:
+        return
+    evaluation_rows = getattr(getattr(evaluator, "data", None), "dataset", None)  # a lossbook Evaluation's rows
+    runs.append(
+        TrainingRun.of(
+            history,
+            loss,
+            data=origin_of(dataset),
+            evaluation=getattr(evaluator, "description", None),
+            evaluation_data=origin_of(evaluation_rows),
+        )
+    )
 
 
 def _adamw(parameters: list[nn.Parameter], *, lr: float, weight_decay: float) -> torch.optim.AdamW:

@@ -26,7 +26,7 @@ from lossbook.explorer_runs import (
     rotate_head,
     run_seeds,
 )
-from lossbook.explorer_view import html_of_docstring, png
+from lossbook.explorer_view import anatomy_line, html_of_docstring, png
 from lossbook.planner import plan
 from lossbook.run_data import Data
 from lossbook.run_setup import build_loss, choose_evaluation, loss_class, parse_dims, takes_margin
@@ -94,13 +94,14 @@ class LossExplorer(ExplorerData):
 
     # -- step 2: the loss ------------------------------------------------------------------------
     def select_loss(self, name: str):
-        """Show the loss's card (summary, formula, inputs, reference) and, with data loaded, the run's estimate."""
-        card = loss_card(loss_class(name, exact=True))  # the list offers exact names; a typo gets the closest
+        """Show the loss's card (summary, formula, inputs, reference, where to see its forces) and its defaults."""
+        cls = loss_class(name, exact=True)  # the list offers exact names; a typo gets the closest
+        card = loss_card(cls)
         self.loss_name = name
         self.loss_info.value = (
             f"<b>{card.name}</b>: {html_of_docstring(card.summary)}<br>$$ {html.escape(card.formula)} $$"
             f"<br><i>Inputs:</i> {html_of_docstring(card.inputs)}"
-            f"<br><i>Reference:</i> {html_of_docstring(card.reference)}"
+            f"<br><i>Reference:</i> {html_of_docstring(card.reference)}" + anatomy_line(cls)
         )
         self._apply_defaults()
         return card
@@ -258,6 +259,7 @@ class LossExplorer(ExplorerData):
     def _compare(self, names: list[str], settings: RunSettings | None) -> dict:
         data = Data(self.dataset, self.data_label or "the data", self.dataset_name)
         evaluation = choose_evaluation(data, hold_out=EVAL_ROWS)
+        evaluation.progress = False  # no bars from inside the evaluation in the widget's output
         shown, train_rows = picture_rows(evaluation)
         settings = settings or comparison_settings([loss_class(name) for name in names], self.model.device)
         self.progress.max, self.progress.value = settings.steps * len(settings.seeds) * len(names), 0
@@ -303,6 +305,7 @@ class LossExplorer(ExplorerData):
     def _run(self):
         data = Data(self.dataset, self.data_label or "the data", self.dataset_name)
         evaluation = choose_evaluation(data, hold_out=EVAL_ROWS)
+        evaluation.progress = False  # no bars from inside the evaluation in the widget's output
         shown, train_rows = picture_rows(evaluation)
         settings = self.settings()
         modified = self.modifier.value != "none"

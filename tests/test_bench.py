@@ -30,3 +30,35 @@ def test_gpu_script_smoke_run_writes_every_part(tmp_path):
 def test_gpu_script_refuses_an_unknown_argument():
     done = subprocess.run(["bash", str(ROOT / "bench" / "gpu.sh"), "--fast"], capture_output=True, text=True)
     assert done.returncode == 2 and "unknown argument" in done.stderr
+
+
+def _notebook(path: Path, cells: list[str]) -> Path:
+    import json
+
+    code = [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None} for c in cells]
+    path.write_text(json.dumps({"cells": code, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_notebook_runner_runs_cells_in_one_namespace_and_passes_over_magics(tmp_path):
+    notebook = _notebook(
+        tmp_path / "nb.ipynb",
+        [
+            "%matplotlib inline\nif False:\n    %pip install nothing\nx = 2",
+            "import matplotlib.pyplot as plt\nplt.plot([x])\nprint('x is', x)",
+        ],
+    )
+    done = subprocess.run(
+        ["python", str(ROOT / "bench" / "run_notebook.py"), str(notebook)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "x is 2" in done.stdout and "every code cell ran" in done.stdout
+
+
+def test_notebook_runner_stops_at_the_cell_that_raises(tmp_path):
+    notebook = _notebook(tmp_path / "nb.ipynb", ["y = 1", "raise ValueError('cell two broke')", "print('never')"])
+    done = subprocess.run(
+        ["python", str(ROOT / "bench" / "run_notebook.py"), str(notebook)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    assert "cell two broke" in done.stderr and "cell 2 raised" in done.stdout and "never" not in done.stdout

@@ -229,3 +229,64 @@ def test_explorer_in_a_real_browser(jupyterlab):
             page.locator(".lb-explorer").screenshot(path=str(screenshot))
             browser.close()
     assert screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_loss_anatomy_in_a_real_browser(jupyterlab):
+    """Notebook 10's app: a slider moved in the page and the Step button redraw the picture."""
+    from playwright.sync_api import sync_playwright
+
+    base, token, tmp_path = jupyterlab
+    ARTIFACTS.mkdir(exist_ok=True)
+    new_picture = (
+        "(old) => { const img = document.querySelector('img.lb-anatomy-plot'); "
+        "return img && img.src && img.src !== old && img.naturalWidth > 0; }"
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 2400},
+        )
+        page = browser.new_page()
+        try:
+            page.goto(f"{base}/lab/tree/10_loss_anatomy.ipynb?token={token}&reset")
+            page.wait_for_function(KERNEL_READY, timeout=90_000)
+            page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            try:
+                page.wait_for_selector(".jp-InputPrompt:has-text('[1]')", timeout=20_000)
+            except Exception:  # a Run All sent before the kernel connected is lost: retry once
+                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_function(ALL_CELLS_RAN, timeout=240_000, polling=500)
+            assert "Traceback (most recent call last)" not in page.inner_text(".jp-Notebook")
+            # The notebook's last cells left the app on CoSENTLoss, scale 5, after 6 steps.
+            page.wait_for_selector("img.lb-anatomy-plot", timeout=30_000)
+            app = page.locator(".lb-anatomy").first
+            app.scroll_into_view_if_needed()
+            assert "CoSENTLoss" in page.inner_text(".lb-anatomy-loss")
+
+            # Move the scale slider: type into its readout, as a person can, then wait for the redraw.
+            picture = page.get_attribute("img.lb-anatomy-plot", "src")
+            info = page.inner_text(".lb-anatomy-info")  # holds the loss value, which the scale changes
+            readout = page.locator(".lb-anatomy-option-scale .widget-readout")
+            readout.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.type("30")
+            page.keyboard.press("Enter")
+            page.wait_for_function(new_picture, arg=picture, timeout=30_000)
+            page.wait_for_function(
+                "(old) => document.querySelector('.lb-anatomy-info').innerText !== old", arg=info, timeout=30_000
+            )
+            assert readout.inner_text().strip().startswith("30")
+
+            # Step: one gradient step, the picture redrawn and the step counted.
+            picture = page.get_attribute("img.lb-anatomy-plot", "src")
+            page.click("button.lb-anatomy-step")
+            page.wait_for_function(new_picture, arg=picture, timeout=30_000)
+            assert page.inner_text(".lb-anatomy-message").strip() == ""
+        finally:
+            page.locator(".lb-anatomy").first.screenshot(path=str(ARTIFACTS / "loss_anatomy.png"))
+            browser.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import datasets
 import pytest
 
 from lossbook.cli import main
@@ -108,6 +109,25 @@ def test_train_writes_history_metrics_model_and_plots(capsys, tmp_path):
 
     reloaded = load_model(out_dir / "model", device="cpu")
     assert reloaded.embedding_dim == 64
+
+
+def test_train_writes_a_model_card_with_the_run_and_its_evaluation(capsys, tmp_path):
+    from huggingface_hub import ModelCard
+
+    out_dir = tmp_path / "run"
+    argv = ["train", "--data", "stsb", "--loss", "CoSENTLoss", "--steps", "2", "--batch-size", "8", "--tiny"]
+    code, _, err = run(capsys, *argv, "--eval-rows", "16", "--out", str(out_dir), "--no-progress")
+    assert code == 0, err
+    card = ModelCard.load(out_dir / "model" / "README.md")
+    assert card.data.library_name == "sentence-transformers" and "loss:CoSENTLoss" in card.data.tags
+    assert "datasets" not in card.data.to_dict()  # the bundled stsb is not the Hub's
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    results = {result.metric_type: result.metric_value for result in card.data.eval_results}
+    assert results == pytest.approx(metrics["after"])
+    assert "### Run 1: CoSENTLoss on stsb [train]" in card.text and "| Steps | 2 of 2 (completed) |" in card.text
+    assert "Evaluation (Spearman on stsb [validation]):" in card.text
+    assert f"| spearman | {metrics['before']['spearman']:.4f} | {metrics['after']['spearman']:.4f} |" in card.text
+    assert str(tmp_path) not in card.text
 
 
 def test_train_with_matryoshka_dims_evaluates_each_dim(capsys, tmp_path):
@@ -333,3 +353,26 @@ def test_choose_evaluation_holds_rows_out_or_refuses_with_the_formats_it_scores(
     with pytest.raises(SetupError, match=r"nli \[train\] cannot be evaluated: .* and 'single sentences \+ class' data"):
         choose_evaluation(stsb, nli, required=True)
     assert choose_evaluation(banking, Data(stsb.dataset, "scores")).reference is None
+
+
+def test_pairs_hold_out_a_retrieval_task_of_their_own_rows():
+    from lossbook.data import RetrievalSet
+    from lossbook.run_data import Data
+    from lossbook.run_setup import MIN_PAIRS_FOR_RETRIEVAL, choose_evaluation, retrieval_of_pairs
+
+    # Duplicates: a shared passage is one passage relevant to both anchors; a repeated anchor is one query.
+    shared = retrieval_of_pairs(["q1", "q2", "q1"], ["p", "p", "r"])
+    assert list(shared.corpus.values()) == ["p", "r"] and list(shared.queries.values()) == ["q1", "q2"]
+    ids = {text: pid for pid, text in shared.corpus.items()}
+    assert shared.relevant == {"q0": {ids["p"], ids["r"]}, "q1": {ids["p"]}}
+
+    rows = {"anchor": [f"question {i}" for i in range(100)], "positive": [f"answer {i}" for i in range(100)]}
+    pairs = Data(datasets.Dataset.from_dict(rows), "my pairs")
+    evaluation = choose_evaluation(pairs, hold_out=300)  # at most a fifth is held out
+    retrieval = evaluation.data.dataset
+    assert isinstance(retrieval, RetrievalSet) and len(retrieval.queries) == 20 and len(retrieval.corpus) == 20
+    assert len(evaluation.train_data) == 80
+    assert not set(retrieval.queries.values()) & set(evaluation.train_data["anchor"])  # held-out rows never train
+    assert evaluation.description == "NDCG@10 on 20 held-out anchors against their 20 positives"
+    few = Data(datasets.Dataset.from_dict({k: v[: MIN_PAIRS_FOR_RETRIEVAL - 1] for k, v in rows.items()}), "few")
+    assert choose_evaluation(few, hold_out=300).description == "NDCG@10 on the xquad-retrieval set"

@@ -497,3 +497,32 @@ def test_the_metrics_cosines_are_the_losses_cosines_in_float64():
     a[2] = 0.0  # a zero row has similarity 0 in both, not NaN
     np.testing.assert_allclose(pairwise_cos_sim_np(a, b), pairwise_cos_sim(torch.from_numpy(a), torch.from_numpy(b)))
     np.testing.assert_allclose(cos_sim_np(a, b), cos_sim(a, b).numpy(), rtol=1e-12, atol=1e-15)
+
+
+class _SpyEncoder:
+    """Records the keywords evaluate passes to encode; its own progress keyword is ``keyword``."""
+
+    def __init__(self, keyword: str) -> None:
+        self.calls: list[dict] = []
+        if keyword == "show_progress":
+            self.encode = lambda texts, batch_size=32, convert_to_numpy=False, show_progress=None: self._record(
+                texts, show_progress=show_progress
+            )
+        else:
+            self.encode = lambda texts, batch_size=32, convert_to_numpy=False, show_progress_bar=None: self._record(
+                texts, show_progress_bar=show_progress_bar
+            )
+
+    def _record(self, texts, **progress):
+        self.calls.append(progress)
+        return np.stack([[1.0, (hash(t) % 97) / 97.0] for t in texts])
+
+
+@pytest.mark.parametrize("keyword", ["show_progress", "show_progress_bar"])
+def test_progress_reaches_the_models_own_keyword_and_none_leaves_its_default(keyword):
+    rows = {"sentence1": ["a", "b", "c"], "sentence2": ["d", "e", "f"], "score": [0.1, 0.5, 0.9]}
+    spy = _SpyEncoder(keyword)
+    evaluate(spy, rows, progress=False)
+    evaluate(spy, rows)
+    evaluate(spy, rows, progress=True)
+    assert spy.calls == [{keyword: False}, {keyword: None}, {keyword: True}]

@@ -87,6 +87,18 @@ def test_a_result_with_one_seed_does_not_claim_an_effect():
     assert not result.moved and "no spread measured" in result.summary()
 
 
+def test_a_result_says_which_way_it_moved():
+    from lossbook.explorer_runs import comparison_table
+
+    down = RunResult("down", WHOLE_MODEL_CPU, "ap", 0.5, [0.40, 0.41], [], 1.0)
+    up = RunResult("up", WHOLE_MODEL_CPU, "ap", 0.5, [0.60, 0.61], [], 1.0)
+    still = RunResult("still", WHOLE_MODEL_CPU, "ap", 0.5, [0.45, 0.55], [], 1.0)
+    assert "down by more than the seed spread" in down.summary() and "up by more" in up.summary()
+    assert "within the seed spread" in still.summary()
+    table = comparison_table({"A": down, "B": up, "C": still}, "AP")
+    assert "<td>yes, down</td>" in table and "<td>yes, up</td>" in table and "<td>no</td>" in table
+
+
 def test_a_stop_keeps_the_running_seed_and_skips_the_rest(tiny):
     evaluation = _stsb_evaluation()
     stop = threading.Event()
@@ -97,7 +109,16 @@ def test_a_stop_keeps_the_running_seed_and_skips_the_rest(tiny):
     assert result.histories[0].stopped == "stopped" and len(result.histories[0].steps) == 1
 
 
-def test_selecting_a_loss_puts_its_default_budget_in_the_sliders(tiny):
+def test_selecting_a_loss_puts_its_default_budget_in_the_sliders(tiny, monkeypatch):
+    import lossbook.widgets as widgets
+    from lossbook.planner import Plan
+
+    # A machine fast enough for the defaults, whatever this one measures (a loaded machine would lower the steps:
+    # the test below checks that).
+    def quick_plan(model, loss, data, *, batch_size, steps, freeze_encoder, **_):
+        return Plan("cpu", batch_size, steps, 0.01, 100.0, "measured", setup_seconds=0.1)
+
+    monkeypatch.setattr(widgets, "plan", quick_plan)
     app = LossExplorer(model=tiny, train_rows=48)
     app.choose_dataset("stsb")
     app.select_loss("CoSENTLoss")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import time
 
@@ -54,6 +55,34 @@ def test_selecting_a_loss_shows_formula_and_reference(explorer):
     card = explorer.select_loss("CoSENTLoss")
     assert "$$" in explorer.loss_info.value and html.escape(card.reference) in explorer.loss_info.value
     assert "s per step" in explorer.plan_info.value
+    # The card says where to see the loss's forces (notebook 10), or, for a loss that needs texts, why it can't.
+    assert 'href="10_loss_anatomy.ipynb"' in explorer.loss_info.value
+    assert "LossAnatomy(&quot;CoSENTLoss&quot;)" in explorer.loss_info.value
+    explorer.choose_dataset("qa-pairs")
+    explorer.select_loss("GISTEmbedLoss")
+    assert "not shown there" in explorer.loss_info.value and "guide model" in explorer.loss_info.value
+    assert "10_loss_anatomy.ipynb" not in explorer.loss_info.value
+
+
+def test_the_explorers_evaluation_shows_no_progress_bars(explorer, monkeypatch):
+    from lossbook.model import EmbeddingModel
+
+    asked = []
+    encode = EmbeddingModel.encode
+
+    @functools.wraps(encode)  # keeps encode's signature, which evaluate reads
+    def spy(self, texts, *args, **kwargs):
+        asked.append((kwargs.get("show_progress"), len(texts)))
+        return encode(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(EmbeddingModel, "encode", spy)
+    explorer.choose_dataset("stsb")
+    explorer.select_loss("CoSENTLoss")
+    _small_budget(explorer)
+    assert explorer.run_training().stopped == "completed"
+    # The evaluations before and after turn the bars off; the picture's few held-out rows never get one.
+    assert any(flag is False for flag, _ in asked)
+    assert all(flag is False or count <= 1000 for flag, count in asked)
 
 
 def test_a_run_fills_history_and_result_plots(explorer):

@@ -10,6 +10,7 @@ and plain data too: ``{dim: value}``, ``(dims, values)``, a dict with ``"dims"``
 keys, or ``{"model name": any of those}`` for several curves on one axes.
 """
 
+from lossbook.plots.anatomy import anatomy_plot, pair_weights_heatmap
 from lossbook.plots.curves import dims_layers_heatmap, layer_curves, matryoshka_curves
 from lossbook.plots.embeddings import before_after_projection, embedding_projection, pca_2d, similarity_matrix
 from lossbook.plots.outcomes import (
@@ -23,6 +24,7 @@ from lossbook.plots.outcomes import (
 from lossbook.plots.training import loss_comparison_bars, loss_curves
 
 __all__ = [
+    "anatomy_plot",
     "before_after_projection",
     "binary_pairs_outcome",
     "classes_outcome",
@@ -34,6 +36,7 @@ __all__ = [
     "loss_comparison_bars",
     "loss_curves",
     "matryoshka_curves",
+    "pair_weights_heatmap",
     "pca_2d",
     "scored_pairs_outcome",
     "similarity_matrix",
