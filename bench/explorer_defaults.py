@@ -52,7 +52,7 @@ def run_case(app: LossExplorer, name: str) -> list[str]:
         f"{main.before:.4f}",
         f"{main.mean_after:.4f}",
         f"{main.spread:.4f}",
-        "yes" if main.moved else "no",
+        f"yes, {main.direction}" if main.moved else "no",
         app.outcome.kind if app.outcome else "-",
         main.settings.describe(),
     ]

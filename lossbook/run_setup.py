@@ -235,8 +235,9 @@ def choose_evaluation(
 
     With ``hold_out`` rows instead (the loss explorer): a named set's validation split for scored pairs;
     else, for data ``lossbook.evaluate`` scores, ``hold_out`` rows kept out of ``train`` (at most a fifth;
-    ``evaluation.train_data`` is the rest); (anchor, positive) pairs the same way, as a retrieval task of their
-    own (``retrieval_of_pairs``: each held-out anchor ranks every held-out positive); else a general yardstick:
+    ``evaluation.train_data`` is the rest); (anchor, positive) pairs and triplets the same way, as a retrieval task
+    of their own (``retrieval_of_pairs``: each held-out anchor ranks every held-out positive and negative); else a
+    general yardstick:
     the xquad retrieval set for a handful of pairs, STS-B otherwise.
 
     With neither: None.
@@ -281,25 +282,25 @@ def _held_out_evaluation(train: Data, rows: int, *, seed: int) -> Evaluation:
             return Evaluation(f"Spearman on {label}", Data(held, label, train.name, "validation"), train.dataset)
         except FileNotFoundError:  # no source has the split here (offline, say): hold rows out instead
             pass
+    if key in ("pair", "triplet") and len(train.dataset) >= MIN_PAIRS_FOR_RETRIEVAL:
+        # What in-batch-negative losses train, on their own kind of rows: each held-out anchor ranks every held-out
+        # positive (and negative). Finer than triplet accuracy, which only asks "positive above its own negative".
+        kept, held = _hold_out(train.dataset, rows, seed)
+        columns = detect_format(held).input_columns
+        negatives = held[columns[2]] if key == "triplet" else None
+        retrieval = retrieval_of_pairs(held[columns[0]], held[columns[1]], negatives)
+        passages = "positives and negatives" if negatives else "positives"
+        description = f"NDCG@10 on {len(retrieval.queries)} held-out anchors, ranking all their {passages}"
+        what = "triplets" if negatives else "pairs"
+        return Evaluation(description, Data(retrieval, f"{len(held)} held-out {what}"), kept)
     if key in EVALUABLE_FORMATS:
         if len(train.dataset) < 10:
             raise SetupError(f"Only {len(train.dataset)} rows: too few to keep some out for evaluation. Use more data.")
-        shuffled = train.dataset.shuffle(seed=seed)
-        rows = min(rows, len(shuffled) // 5)
-        kept, held = shuffled.select(range(rows, len(shuffled))), shuffled.select(range(rows))
+        kept, held = _hold_out(train.dataset, rows, seed)
         what = "sentences" if key == "sentence-class" else "rows"
         description = f"{EVALUABLE_FORMATS[key]} on {len(held)} held-out {what}"
         reference = kept if key == "sentence-class" else None
         return Evaluation(description, Data(held, f"{len(held)} held-out {what}"), kept, reference)
-    if key == "pair" and len(train.dataset) >= MIN_PAIRS_FOR_RETRIEVAL:
-        # The loss's own task on its own kind of rows: each held-out anchor ranks every held-out positive.
-        shuffled = train.dataset.shuffle(seed=seed)
-        rows = min(rows, len(shuffled) // 5)
-        kept, held = shuffled.select(range(rows, len(shuffled))), shuffled.select(range(rows))
-        anchor, positive = detect_format(held).input_columns[:2]
-        retrieval = retrieval_of_pairs(held[anchor], held[positive])
-        description = f"NDCG@10 on {len(retrieval.queries)} held-out anchors against their {len(held)} positives"
-        return Evaluation(description, Data(retrieval, f"{len(held)} held-out pairs"), kept)
     if key == "pair":  # too few rows to keep some out: a general retrieval yardstick
         retrieval = load_retrieval(verbose=False)
         return Evaluation("NDCG@10 on the xquad-retrieval set", Data(retrieval, "xquad-retrieval"), train.dataset)
@@ -309,13 +310,21 @@ def _held_out_evaluation(train: Data, rows: int, *, seed: int) -> Evaluation:
     )
 
 
-def retrieval_of_pairs(anchors: list[str], positives: list[str]) -> RetrievalSet:
-    """(anchor, positive) rows as a retrieval task: each distinct anchor's relevant passages are its positives.
+def _hold_out(dataset: datasets.Dataset, rows: int, seed: int) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """(kept, held): ``rows`` random rows held out (at most a fifth of them), the rest kept for training."""
+    shuffled = dataset.shuffle(seed=seed)
+    rows = min(rows, len(shuffled) // 5)
+    return shuffled.select(range(rows, len(shuffled))), shuffled.select(range(rows))
 
-    The corpus is the distinct positive texts, so a passage that two rows share is one passage, relevant to both
+
+def retrieval_of_pairs(anchors: list[str], positives: list[str], negatives: list[str] | None = None) -> RetrievalSet:
+    """(anchor, positive[, negative]) rows as a retrieval task: each distinct anchor's relevant passages are its
+    positives; the negatives join the corpus as passages to rank below them.
+
+    The corpus is the distinct texts, so a passage that two rows share is one passage, relevant to both
     anchors; an anchor that comes with several positives is one query with all of them relevant.
     """
-    passage_ids = {text: f"p{i}" for i, text in enumerate(dict.fromkeys(positives))}
+    passage_ids = {text: f"p{i}" for i, text in enumerate(dict.fromkeys(list(positives) + list(negatives or [])))}
     query_ids = {text: f"q{i}" for i, text in enumerate(dict.fromkeys(anchors))}
     relevant: dict[str, set[str]] = {}
     for anchor, positive in zip(anchors, positives):

@@ -373,6 +373,12 @@ def test_pairs_hold_out_a_retrieval_task_of_their_own_rows():
     assert isinstance(retrieval, RetrievalSet) and len(retrieval.queries) == 20 and len(retrieval.corpus) == 20
     assert len(evaluation.train_data) == 80
     assert not set(retrieval.queries.values()) & set(evaluation.train_data["anchor"])  # held-out rows never train
-    assert evaluation.description == "NDCG@10 on 20 held-out anchors against their 20 positives"
+    assert evaluation.description == "NDCG@10 on 20 held-out anchors, ranking all their positives"
+    # Triplets: the negatives join the corpus, to be ranked below the positives.
+    triplets = Data(datasets.Dataset.from_dict({**rows, "negative": [f"wrong {i}" for i in range(100)]}), "mine")
+    held_triplets = choose_evaluation(triplets, hold_out=300)
+    corpus = held_triplets.data.dataset.corpus.values()
+    assert len(corpus) == 40 and sum(text.startswith("wrong") for text in corpus) == 20
+    assert held_triplets.description == "NDCG@10 on 20 held-out anchors, ranking all their positives and negatives"
     few = Data(datasets.Dataset.from_dict({k: v[: MIN_PAIRS_FOR_RETRIEVAL - 1] for k, v in rows.items()}), "few")
     assert choose_evaluation(few, hold_out=300).description == "NDCG@10 on the xquad-retrieval set"
