@@ -1,11 +1,11 @@
-"""Give freed memory back to the system, so that a kernel that trains several models stays small."""
+"""Give freed memory back to the system, so that a kernel that trains several models stays small; measure a peak."""
 
 from __future__ import annotations
 
 import ctypes
 import gc
 
-__all__ = ["release_memory", "return_freed_memory"]
+__all__ = ["PeakMemory", "release_memory", "return_freed_memory"]
 
 
 def release_memory() -> None:
@@ -31,3 +31,61 @@ def return_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
         pass
+
+
+class PeakMemory:
+    """The memory a block of code added at its peak, in MB: ``with PeakMemory(device) as peak: ...; peak.mb``.
+
+    On CUDA, the allocator's peak during the block minus what was allocated before it. On a CPU (Linux), the
+    process's peak resident memory during the block minus its resident memory before: the high-water mark is
+    reset first through ``/proc/self/clear_refs`` (Linux 4.0 and newer). Where that reset is not allowed, the
+    peak is the process's lifetime peak, which can hide a smaller block's peak: ``exact`` is False then.
+    ``source`` says which of these was measured.
+    """
+
+    def __init__(self, device="cpu") -> None:
+        import torch
+
+        self.device = torch.device(device)
+        self.mb, self.exact, self.source = 0.0, True, ""
+
+    def __enter__(self) -> PeakMemory:
+        import torch
+
+        gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._start = torch.cuda.memory_allocated(self.device)
+            self.source = "CUDA allocator peak"
+        else:
+            return_freed_memory()
+            try:
+                with open("/proc/self/clear_refs", "w") as handle:
+                    handle.write("5")
+            except OSError:
+                self.exact = False
+            self._start = _status_kb("VmRSS")
+            self.source = "peak resident memory" if self.exact else "lifetime peak resident memory (no reset here)"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import torch
+
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            self.mb = (torch.cuda.max_memory_allocated(self.device) - self._start) / 2**20
+        else:
+            self.mb = max(_status_kb("VmHWM") - self._start, 0) / 1024
+
+
+def _status_kb(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (kB); 0 where there is no such file."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0

@@ -27,6 +27,7 @@ from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTra
 from transformers.utils import logging as hf_logging
 
 from lossbook.device import resolve_device
+from lossbook.lora import ADAPTER_CONFIG, adapter_base_model, has_lora, load_adapter, merged_copy, save_adapter
 from lossbook.model_card import base_model_of_folder, model_card
 from lossbook.model_files import (
     DEFAULT_MODEL,
@@ -280,7 +281,7 @@ class EmbeddingModel(nn.Module):
         return layer - 1 if layer > 0 else n + layer
 
     # -- save ------------------------------------------------------------------------------------
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False, adapter_only: bool = False) -> Path:
         """Write the model as safetensors plus the folder layout sentence-transformers reads.
 
         ``load_model(path)`` and ``sentence_transformers.SentenceTransformer(path)`` both load the
@@ -292,13 +293,36 @@ class EmbeddingModel(nn.Module):
         again where this model was saved (or loaded from) is fine. A ``README.md`` that lossbook did not
         write (the marker line of its cards) is refused too, even there, unless ``overwrite=True``. Files
         save() does not write are never deleted, with or without ``overwrite``.
+
+        A model with LoRA adapters (``train(..., lora=True)``) is saved with the adapters merged into its
+        weights, so that the folder loads anywhere; ``adapter_only=True`` writes the adapter alone
+        (``adapter_config.json``, ``adapter_model.safetensors``, naming the base model), which
+        ``load_model(path)`` and sentence-transformers' ``load_adapter`` put back on that base.
         """
         path = Path(path).expanduser()
+        adapted = has_lora(self.transformer)
+        if adapter_only and not adapted:
+            raise ValueError(
+                "adapter_only=True saves LoRA adapters, and this model has none: train it with lora=True, "
+                "or save the whole model with save(path)."
+            )
+        if adapter_only and self.head is not None:
+            raise ValueError(
+                "This model has a dense head besides its adapters, and an adapter folder has no place for it: "
+                "save the whole model with save(path) (the adapters merged in)."
+            )
         own = getattr(self, "own_folders", set())  # absent on a model unpickled from an older lossbook
         refuse_foreign_model_folder(path, overwrite=overwrite, own=path.resolve() in own)
 
         def write(folder: Path) -> None:
-            self.transformer.save_pretrained(folder, safe_serialization=True)
+            card = str(model_card(self, folder_name=path.resolve().name))
+            if adapter_only:
+                save_adapter(self.transformer, folder, base_model=_one_base(self.base_model))
+                self.tokenizer.save_pretrained(folder)
+                (folder / "README.md").write_text(card, encoding="utf-8")
+                return
+            transformer = merged_copy(self.transformer) if adapted else self.transformer
+            transformer.save_pretrained(folder, safe_serialization=True)
             self.tokenizer.save_pretrained(folder)
             write_sentence_transformers_layout(
                 folder,
@@ -307,14 +331,38 @@ class EmbeddingModel(nn.Module):
                 max_seq_length=self.max_seq_length,
                 head=self.head,
             )
-            (folder / "README.md").write_text(str(model_card(self, folder_name=path.resolve().name)), encoding="utf-8")
+            (folder / "README.md").write_text(card, encoding="utf-8")
 
-        write_into_folder(path, write)
+        with _quiet_transformers():  # no "Writing model shards" bar for a folder of one small file
+            write_into_folder(path, write)
         self.own_folders = own | {path.resolve()}
         return path
 
 
 # -- construction ------------------------------------------------------------------------------
+def _one_base(base_model) -> str | None:
+    return base_model[0] if isinstance(base_model, list) and base_model else base_model
+
+
+def is_adapter_folder(path: Path) -> bool:
+    """A folder that ``save(adapter_only=True)`` (or PEFT) wrote: an adapter config and no model of its own."""
+    return path.is_dir() and (path / ADAPTER_CONFIG).is_file() and not (path / "config.json").is_file()
+
+
+def _load_with_adapter(folder: Path, *, device, max_seq_length) -> EmbeddingModel:
+    base = adapter_base_model(folder)
+    if not base:
+        raise ModelNotFoundError(
+            f"{folder} holds a LoRA adapter that names no base model (base_model_name_or_path in {ADAPTER_CONFIG}). "
+            "Load the base with load_model(base), then apply the adapter with lossbook.lora.load_adapter."
+        )
+    model = load_model(base, device=device, max_seq_length=max_seq_length)
+    model.transformer = load_adapter(model.transformer, folder).to(model.device)
+    model.name = f"{model.name} + LoRA adapter from {folder}"
+    model.own_folders.add(folder.resolve())
+    return model
+
+
 def load_model(
     name_or_path: str | Path | None = None,
     *,
@@ -338,6 +386,8 @@ def load_model(
     if max_seq_length is not None:
         check_max_seq_length(max_seq_length)  # before anything is read: a typo should not cost a load
     name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
+    if is_adapter_folder(Path(name).expanduser()):
+        return _load_with_adapter(Path(name).expanduser(), device=device, max_seq_length=max_seq_length)
     folder, source = resolve_model_folder(name)
     layout = read_sentence_transformers_layout(folder)
     # Weights come from safetensors only, and no code from the model folder is ever executed.

@@ -44,6 +44,8 @@ _SETTINGS = {
     "rows": "Training rows",
     "world_size": "Processes",
     "mixed_precision": "Precision",
+    "lora": "LoRA adapters (PEFT; merged into the saved weights unless saved alone)",
+    "trainable_parameters": "Trainable parameters",
 }
 
 
@@ -168,7 +170,7 @@ def _run_section(number: int, run) -> str:
     planned = config.get("steps")
     lines.append(f"| Steps | {len(history.steps)}" + (f" of {planned}" if planned else "") + f" ({history.stopped}) |")
     for key, label in _SETTINGS.items():
-        if key in config:
+        if config.get(key) is not None:  # a setting the run did not have (no LoRA, say) gets no row
             value = config[key]
             if key == "mixed_precision" and config.get("precision_reason"):
                 value = f"{value} ({config['precision_reason']})"

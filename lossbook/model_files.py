@@ -147,6 +147,8 @@ def _explain(name: str, attempts: list[str], *, hub_possible: bool) -> str:
 
 # Files that show a folder holds a model: save() does not write over them unless asked to.
 _MODEL_MARKERS = (
+    "adapter_config.json",
+    "adapter_model.safetensors",
     "config.json",
     "model.safetensors",
     "model.safetensors.index.json",

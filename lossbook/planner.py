@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from lossbook.detect import as_dataset
+from lossbook.lora import has_lora
 from lossbook.train import train
 from lossbook.train_checks import BATCH_SIZE_FIX
 from lossbook.validate import whole_number
@@ -89,6 +90,7 @@ def plan(
     freeze_encoder: bool = False,
     mixed_precision: bool | str = "auto",
     seed: int = 0,
+    lora=None,
 ) -> Plan:
     """Measure ``repeats`` real training steps (after one warm-up step) and extrapolate to ``steps``.
 
@@ -121,6 +123,7 @@ def plan(
                 sampler=sampler,
                 freeze_encoder=freeze_encoder,
                 mixed_precision=mixed_precision,
+                lora=lora,
             )
         elapsed = time.perf_counter() - start
     finally:
@@ -150,6 +153,8 @@ class _Snapshot:
         }
         self.trainable = [(p, p.requires_grad) for p in list(model.parameters()) + list(loss.parameters())]
         self.had_head = getattr(model, "head", None) is not None
+        transformer = getattr(model, "transformer", None)
+        self.had_lora = transformer is None or has_lora(transformer)
         # The measured steps are no training of the model's: its model card must not list them.
         runs = getattr(model, "training_runs", None)
         self.training_runs = (runs, list(runs)) if isinstance(runs, list) else None
@@ -159,6 +164,8 @@ class _Snapshot:
     def restore(self) -> None:
         if hasattr(self.model, "head") and not self.had_head:
             self.model.head = None  # the fast mode added one
+        if not self.had_lora and has_lora(self.model.transformer):
+            self.model.transformer = self.model.transformer.unload()  # lora=True added adapters: take them out
         self.model.load_state_dict(self.model_state)
         if self.training_runs is not None:
             runs, before = self.training_runs

@@ -34,6 +34,8 @@ from lossbook.detect import as_dataset
 from lossbook.device import resolve_device
 from lossbook.frozen import FrozenEncoderCache, refuse_unsupported
 from lossbook.history import History, TrainingRun
+from lossbook.lora import add_lora, has_lora, lora_settings
+from lossbook.lora import describe as describe_adapters
 from lossbook.memory import return_freed_memory
 from lossbook.precision import choose_precision
 from lossbook.samplers import SAMPLERS, choose_sampler
@@ -74,6 +76,7 @@ def train(
     weight_decay: float = 0.01,
     max_grad_norm: float = 1.0,
     mixed_precision: bool | str = "auto",
+    lora=None,
 ) -> History:
     """Train ``model`` with ``loss`` on ``dataset`` and return the ``History``.
 
@@ -100,6 +103,10 @@ def train(
             (AMX, AVX512-BF16) where a one-off micro-benchmark finds it at least 1.3x faster; fp32 otherwise.
             ``False``: always fp32; ``True``: always autocast. The choice and why: ``history.config``
             (``"mixed_precision"``, ``"precision_reason"``), see ``lossbook.precision``.
+        lora: ``True``, a dict (``dict(r=16, alpha=32)``) or a ``lossbook.lora.LoraSettings``: put LoRA adapters
+            (PEFT) on the transformer and train only them (and the loss's own parameters, and a head if the model
+            has one). A model that has adapters already trains them whatever ``lora`` says. ``save`` then writes
+            the merged model, or the adapter alone with ``adapter_only=True``. See ``lossbook.lora``.
 
     Returns:
         The ``History``; ``history.stopped`` says how the run ended (``"interrupted"`` for Ctrl-C at any
@@ -130,6 +137,16 @@ def train(
     )
     dataset = as_dataset(dataset)
     check_model_and_loss(model, loss, "train()")
+    adapters = lora_settings(lora)
+    if adapters is not None and freeze_encoder:
+        raise ValueError(
+            "lora and freeze_encoder=True are two different cheap modes: LoRA trains small adapters inside the "
+            "transformer, the fast mode a head on a frozen one. Pass one of them."
+        )
+    if adapters is not None and not hasattr(model, "transformer"):
+        raise TypeError(
+            f"lora needs a lossbook EmbeddingModel (it adapts model.transformer); got {type(model).__name__}."
+        )
     max_seq_length = sequence_length(model, max_seq_length)
     report = refuse_unfit_data(dataset, loss)
     for finding in report.findings:
@@ -175,6 +192,8 @@ def train(
         except ValueError as error:
             raise TrainingError(str(error)) from None
     total_steps = steps if steps is not None else epochs * len(first_epoch)
+    if adapters is not None and not has_lora(model.transformer):
+        model.transformer = add_lora(model.transformer, adapters)  # the model's own weights are frozen from here
     precision = choose_precision(target, mixed_precision, model)
     history = History(loss_name=type(loss).__name__, device=f"{target} ({reason})" + world.describe())
     history.config = {
@@ -191,6 +210,7 @@ def train(
         "world_size": world.size,
         "mixed_precision": precision.name,
         "precision_reason": precision.reason,
+        "lora": describe_adapters(model.transformer) if hasattr(model, "transformer") else None,
     }
 
     # From here on nothing is lost: an interrupt returns the History, an exception carries it (error.history),
@@ -210,7 +230,9 @@ def train(
         else:
             parameters = list(model.parameters()) + _loss_only_parameters(loss, model)
         world.enable_gathering(loss)
-        optimizer = _adamw([p for p in parameters if p.requires_grad], lr=lr, weight_decay=weight_decay)
+        trained = [p for p in parameters if p.requires_grad]
+        history.config["trainable_parameters"] = sum(p.numel() for p in trained)
+        optimizer = _adamw(trained, lr=lr, weight_decay=weight_decay)
         scheduler = get_linear_schedule_with_warmup(optimizer, int(warmup_ratio * total_steps), total_steps)
         scaler = torch.amp.GradScaler("cuda") if precision.needs_grad_scaler else None
 
