@@ -289,6 +289,8 @@ def train(
                     history.stopped = "completed"
         except KeyboardInterrupt:
             history.stopped = "interrupted"  # the steps so far are kept, and evaluated below
+        if optimizer.state:  # what was updated: a guide model's weights, say, are offered but get no gradient
+            history.config["trainable_parameters"] = sum(p.numel() for p in optimizer.state)
         if evaluator is not None and history.steps and history.evaluations[-1]["step"] != step:
             _evaluate(evaluator, model, history, step)
     except KeyboardInterrupt:  # before the first step, or during the final evaluation

@@ -60,8 +60,9 @@ def _adapters(model) -> dict[str, torch.Tensor]:
             ),
             _pairs,
         ),
+        (lambda m: losses.AdaptiveLayerLoss(m, losses.MultipleNegativesRankingLoss(m)), _pairs),  # reads the layers
     ],
-    ids=["CoSENT", "MNRL", "CachedMNRL", "Matryoshka(CoSENT)", "Matryoshka(CachedMNRL)"],
+    ids=["CoSENT", "MNRL", "CachedMNRL", "Matryoshka(CoSENT)", "Matryoshka(CachedMNRL)", "AdaptiveLayer(MNRL)"],
 )
 def test_only_the_adapters_train(tiny, build, data):
     before = _base_weights(tiny)
@@ -204,3 +205,12 @@ def test_peak_memory_sees_a_block_that_allocates_and_not_one_that_does_not():
         pytest.skip("this kernel does not let a process reset its peak resident memory")
     assert 56 < big.mb < 200 and small.mb < 20  # after a 64 MB block, the next block's peak is its own again
     assert big.source == "peak resident memory"
+
+
+def test_a_guide_model_is_not_counted_as_trained(tiny):
+    guide = lossbook.model.tiny_model(seed=1)
+    loss = losses.GISTEmbedLoss(tiny, guide)
+    guide_before = {n: p.detach().clone() for n, p in guide.named_parameters()}
+    history = lossbook.train(tiny, loss, _pairs(), steps=2, batch_size=8, lr=1e-2, lora=True, progress=False)
+    assert history.config["trainable_parameters"] == sum(p.numel() for p in _adapters(tiny).values())
+    assert all(torch.equal(p, guide_before[n]) for n, p in guide.named_parameters())
