@@ -62,8 +62,10 @@ def refuse_unsupported(loss: nn.Module) -> None:
 class FrozenEncoderCache:
     """Pooled transformer outputs of every distinct text, and the loss computed through the head."""
 
-    def __init__(self, model: nn.Module, loss: nn.Module, pooled: Tensor, index: list[Tensor]) -> None:
+    def __init__(self, model: nn.Module, loss: nn.Module, pooled: Tensor, index: list[Tensor], trainable=None) -> None:
         self.model, self.inner_loss, self.pooled, self.index = model, loss, pooled, index
+        # Each transformer weight with the flag it had before the run (a LoRA model's own weights stay frozen).
+        self.trainable = trainable if trainable is not None else [(p, True) for p in model.transformer.parameters()]
 
     @classmethod
     @torch.no_grad()
@@ -79,14 +81,17 @@ class FrozenEncoderCache:
         refuse_unsupported(loss)
         if getattr(model, "head", None) is None:
             model.add_head()
-        for parameter in model.transformer.parameters():
+        trainable = [(parameter, parameter.requires_grad) for parameter in model.transformer.parameters()]
+        for parameter, _ in trainable:
             parameter.requires_grad_(False)
         try:
-            return cls._fill(model, loss, tokens, pad_id, device, batch_size)
-        except BaseException:  # an interrupt or an error while filling: leave the transformer trainable, as it was
-            for parameter in model.transformer.parameters():
-                parameter.requires_grad_(True)
+            cache = cls._fill(model, loss, tokens, pad_id, device, batch_size)
+        except BaseException:  # an interrupt or an error while filling: leave the transformer as it was
+            for parameter, flag in trainable:
+                parameter.requires_grad_(flag)
             raise
+        cache.trainable = trainable
+        return cache
 
     @classmethod
     def _fill(
@@ -135,6 +140,6 @@ class FrozenEncoderCache:
         return self.inner_loss.compute_loss_from_embeddings(embeddings, labels)
 
     def release(self) -> None:
-        """Make the transformer trainable again (the head stays)."""
-        for parameter in self.model.transformer.parameters():
-            parameter.requires_grad_(True)
+        """Give the transformer's weights back the trainable flags they had before the run (the head stays)."""
+        for parameter, flag in self.trainable:
+            parameter.requires_grad_(flag)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,10 @@ def test_notebook_runner_runs_cells_in_one_namespace_and_passes_over_magics(tmp_
         ],
     )
     done = subprocess.run(
-        ["python", str(ROOT / "bench" / "run_notebook.py"), str(notebook)], capture_output=True, text=True, timeout=120
+        [sys.executable, str(ROOT / "bench" / "run_notebook.py"), str(notebook)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "x is 2" in done.stdout and "every code cell ran" in done.stdout
@@ -58,7 +62,10 @@ def test_notebook_runner_runs_cells_in_one_namespace_and_passes_over_magics(tmp_
 def test_notebook_runner_stops_at_the_cell_that_raises(tmp_path):
     notebook = _notebook(tmp_path / "nb.ipynb", ["y = 1", "raise ValueError('cell two broke')", "print('never')"])
     done = subprocess.run(
-        ["python", str(ROOT / "bench" / "run_notebook.py"), str(notebook)], capture_output=True, text=True, timeout=120
+        [sys.executable, str(ROOT / "bench" / "run_notebook.py"), str(notebook)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     assert "cell two broke" in done.stderr and "cell 2 raised" in done.stdout and "never" not in done.stdout

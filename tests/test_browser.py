@@ -149,6 +149,30 @@ def jupyterlab(tmp_path):
         log.close()
 
 
+def _launch(playwright, tmp_path, *, height: int):
+    """Debian's Chromium, headless, with a fresh profile in the test's folder."""
+    return playwright.chromium.launch_persistent_context(
+        str(tmp_path / "chromium"),
+        executable_path=str(CHROMIUM),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1400, "height": height},
+    )
+
+
+def _run_every_cell(page) -> None:
+    """Once the kernel is ready: clear the outputs, Run All, wait until every code cell ran, and see no traceback."""
+    page.wait_for_function(KERNEL_READY, timeout=90_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    try:
+        page.wait_for_selector(".jp-InputPrompt:has-text('[1]')", timeout=20_000)
+    except Exception:  # a Run All sent before the kernel connected is lost: retry once
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(ALL_CELLS_RAN, timeout=240_000, polling=500)
+    assert "Traceback (most recent call last)" not in page.inner_text(".jp-Notebook")
+
+
 @pytest.mark.slow
 def test_explorer_in_a_real_browser(jupyterlab):
     from playwright.sync_api import sync_playwright
@@ -157,25 +181,11 @@ def test_explorer_in_a_real_browser(jupyterlab):
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "loss_explorer.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 3400},
-        )
+        browser = _launch(p, tmp_path, height=3_400)
         page = browser.new_page()
         try:
             page.goto(f"{base}/lab/tree/00_loss_explorer.ipynb?token={token}&reset")
-            page.wait_for_function(KERNEL_READY, timeout=90_000)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            try:
-                page.wait_for_selector(".jp-InputPrompt:has-text('[1]')", timeout=20_000)
-            except Exception:  # a Run All sent before the kernel connected is lost: retry once
-                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_function(ALL_CELLS_RAN, timeout=240_000, polling=500)
-            assert "Traceback (most recent call last)" not in page.inner_text(".jp-Notebook")
+            _run_every_cell(page)
 
             page.select_option(".lb-data select", "paws")
             # The list is refilled by the kernel; wait for the paws format (binary pairs) to arrive.
@@ -243,25 +253,11 @@ def test_loss_anatomy_in_a_real_browser(jupyterlab):
         "return img && img.src && img.src !== old && img.naturalWidth > 0; }"
     )
     with sync_playwright() as p:
-        browser = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 2400},
-        )
+        browser = _launch(p, tmp_path, height=2_400)
         page = browser.new_page()
         try:
             page.goto(f"{base}/lab/tree/10_loss_anatomy.ipynb?token={token}&reset")
-            page.wait_for_function(KERNEL_READY, timeout=90_000)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs')")
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            try:
-                page.wait_for_selector(".jp-InputPrompt:has-text('[1]')", timeout=20_000)
-            except Exception:  # a Run All sent before the kernel connected is lost: retry once
-                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            page.wait_for_function(ALL_CELLS_RAN, timeout=240_000, polling=500)
-            assert "Traceback (most recent call last)" not in page.inner_text(".jp-Notebook")
+            _run_every_cell(page)
             # The notebook's last cells left the app on CoSENTLoss, scale 5, after 6 steps.
             page.wait_for_selector("img.lb-anatomy-plot", timeout=30_000)
             app = page.locator(".lb-anatomy").first

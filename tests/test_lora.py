@@ -214,3 +214,13 @@ def test_a_guide_model_is_not_counted_as_trained(tiny):
     history = lossbook.train(tiny, loss, _pairs(), steps=2, batch_size=8, lr=1e-2, lora=True, progress=False)
     assert history.config["trainable_parameters"] == sum(p.numel() for p in _adapters(tiny).values())
     assert all(torch.equal(p, guide_before[n]) for n, p in guide.named_parameters())
+
+
+def test_the_fast_mode_on_a_model_with_adapters_leaves_its_own_weights_frozen(tiny):
+    lossbook.train(tiny, losses.CoSENTLoss(tiny), _scored(), steps=1, batch_size=16, lora=True, progress=False)
+    flags = {n: p.requires_grad for n, p in tiny.transformer.named_parameters()}
+    lossbook.train(
+        tiny, losses.CoSENTLoss(tiny), _scored(), steps=2, batch_size=16, freeze_encoder=True, progress=False
+    )
+    assert {n: p.requires_grad for n, p in tiny.transformer.named_parameters()} == flags
+    assert not any(flags[n] for n in flags if "lora_" not in n) and any(flags.values())
