@@ -67,9 +67,10 @@ from lossbook.anatomy_presets import (
     preset,
     presets_for,
     refusal,
+    takes_guide,
 )
 from lossbook.formats import FORMATS, Format, LabelKind
-from lossbook.losses import mega_batch
+from lossbook.losses import gist, mega_batch
 from lossbook.losses.base import EmbeddingLoss
 from lossbook.losses.modifiers import as_scalar
 from lossbook.similarity import similarity_name
@@ -210,6 +211,9 @@ def _recording(loss: nn.Module, ids: list[list[int]]):
         if isinstance(part, lossbook_losses.MegaBatchMarginLoss):  # its row_losses calls the module's cos_sim
             replaced.append((mega_batch, "cos_sim", mega_batch.cos_sim))
             mega_batch.cos_sim = _recorder(mega_batch.cos_sim, records, 1)
+        if isinstance(part, gist.GuidedMaths):  # so do the GIST losses (the guide's calls have no gradient: dropped)
+            replaced.append((gist, "cos_sim", gist.cos_sim))
+            gist.cos_sim = _recorder(gist.cos_sim, records, 1)
     try:
         yield records
     finally:
@@ -289,7 +293,7 @@ def _float64_parameters(loss: nn.Module) -> None:
         _float64_parameters(child) if isinstance(child, EmbeddingLoss) else child.double()
 
 
-def anatomy(loss: nn.Module, embeddings, labels=None) -> Anatomy:
+def anatomy(loss: nn.Module, embeddings, labels=None, *, guide=None) -> Anatomy:
     """The loss value, every point's gradient and the pair weights, by autograd of ``loss`` in float64.
 
     Args:
@@ -297,6 +301,9 @@ def anatomy(loss: nn.Module, embeddings, labels=None) -> Anatomy:
             (SoftmaxLoss's classifier) are cast to float64 in place; the model it was built on is left alone.
         embeddings: one ``(rows, dim)`` array or tensor per column, as ``compute_loss_from_embeddings`` takes them.
         labels: the batch's labels in the loss's format (class ids, scores, teacher embeddings ...), or None.
+        guide: for the GIST losses, the guide model's embeddings of the batch, one array per column like
+            ``embeddings``; None means a frozen copy of ``embeddings`` (the guide sees the batch as it is given,
+            and only the trained points move). Other losses ignore it.
 
     Raises:
         ValueError: the loss needs the texts or a guide model (one line saying which), or the points have the
@@ -315,8 +322,14 @@ def anatomy(loss: nn.Module, embeddings, labels=None) -> Anatomy:
         label_tensor = torch.as_tensor(np.asarray(labels))
         label_tensor = label_tensor.double() if label_tensor.is_floating_point() else label_tensor
     _float64_parameters(loss)
+    extra = {}
+    if takes_guide(loss):
+        given = embeddings if guide is None else guide
+        extra["guide_embeddings"] = [torch.as_tensor(np.asarray(g, dtype=np.float64)).clone() for g in given]
+        if [tuple(g.shape) for g in extra["guide_embeddings"]] != [tuple(p.shape) for p in points]:
+            raise ValueError("guide must hold one array per column, of the same shapes as the embeddings.")
     with _recording(loss, ids) as records:
-        value = as_scalar(loss.compute_loss_from_embeddings(points, label_tensor))
+        value = as_scalar(loss.compute_loss_from_embeddings(points, label_tensor, **extra))
     records = [r for r in records if r.out.requires_grad]
     outs = [r.out for r in records]
     if value.requires_grad:

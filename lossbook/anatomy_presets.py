@@ -44,6 +44,7 @@ __all__ = [
     "preset",
     "presets_for",
     "refusal",
+    "takes_guide",
 ]
 
 
@@ -232,9 +233,12 @@ _MATRYOSHKA_DIMS = [3, 2]
 # What the refused losses need besides the points, by how they get their embeddings.
 _NEEDS = {
     EmbeddingPath.OWN_FORWARD: "the texts themselves (token ids, layers or its own copy of the model)",
-    EmbeddingPath.WITH_GUIDE: "a guide model's embeddings of the same texts",
-    EmbeddingPath.GRADIENT_CACHE_WITH_GUIDE: "a guide model's embeddings of the same texts",
 }
+# Where the anatomy starts a loss other than at its own default: GIST's temperature 0.01 (a scale of 100) saturates on
+# a few points, leaving no force to draw; 0.05 is MultipleNegativesRankingLoss's scale of 20. The slider moves it.
+_SHOWN_DEFAULTS = {"GISTEmbedLoss": {"temperature": 0.05}, "CachedGISTEmbedLoss": {"temperature": 0.05}}
+# GIST's guide: on given points its embeddings are given too (``anatomy(..., guide=)``), so no guide model is built.
+_GUIDED = (EmbeddingPath.WITH_GUIDE, EmbeddingPath.GRADIENT_CACHE_WITH_GUIDE)
 
 
 class PointsModel(nn.Module):
@@ -262,6 +266,11 @@ def refusal(loss) -> str | None:
     if not is_lossbook:
         return f"{name} is not a lossbook loss: the anatomy runs lossbook's compute_loss_from_embeddings."
     path = embedding_path_of(loss)
+    if path in _GUIDED and isinstance(loss, lossbook_losses.MatryoshkaLoss):
+        return (
+            f"{name} around {type(inner_loss(loss)).__name__} cannot be shown on given points: a modifier hands the "
+            "loss it wraps no guide embeddings (show the guided loss on its own)."
+        )
     if path not in _NEEDS:
         return None
     return f"{name} cannot be shown on given points: it gets its embeddings {path.value}, so it needs {_NEEDS[path]}."
@@ -276,17 +285,19 @@ def loss_options(name: str) -> dict[str, float]:
     """The tunable constructor parameters (``TUNABLE_OPTIONS``) of loss ``name`` and their defaults."""
     cls = getattr(lossbook_losses, _SHOWN_MODIFIERS.get(name, name))
     parameters = inspect.signature(cls.__init__).parameters
-    return {
+    defaults = {
         key: parameters[key].default
         for key in TUNABLE_OPTIONS
         if key in parameters and isinstance(parameters[key].default, (int, float))
     }
+    return {**defaults, **_SHOWN_DEFAULTS.get(name, {})}
 
 
 def build_loss(name: str, **options) -> EmbeddingLoss:
     """Loss ``name`` of ``lossbook.losses`` on a stand-in model (``options`` go to its constructor).
 
-    SoftmaxLoss gets a head for 2-D points and 3 classes, drawn from a fixed seed; MatryoshkaLoss wraps
+    SoftmaxLoss gets a head for 2-D points and 3 classes, drawn from a fixed seed; the GIST losses get no guide
+    model (``anatomy`` gives them the guide's embeddings of the batch); MatryoshkaLoss wraps
     MultipleNegativesRankingLoss (which takes the options) at dims 3 and 2. A refused loss raises a ValueError.
     """
     if name not in lossbook_losses.LOSS_NAMES:
@@ -300,10 +311,18 @@ def build_loss(name: str, **options) -> EmbeddingLoss:
         inner = build_loss(_SHOWN_MODIFIERS[name], **options)
         return lossbook_losses.MatryoshkaLoss(PointsModel(max(_MATRYOSHKA_DIMS)), inner, _MATRYOSHKA_DIMS)
     required = {"SoftmaxLoss": {"embedding_dimension": 2, "num_labels": 3}}.get(name, {})
+    if embedding_path_of(getattr(lossbook_losses, name)) in _GUIDED:
+        required = {"guide": None}  # the guide's embeddings come with the points
+    options = {**_SHOWN_DEFAULTS.get(name, {}), **options}
     with warnings.catch_warnings(), torch.random.fork_rng(devices=[]):
         warnings.simplefilter("ignore", DeprecationWarning)  # the symmetric ranking losses are deprecated upstream
         torch.manual_seed(0)  # SoftmaxLoss's head: the same picture every time
         return getattr(lossbook_losses, name)(PointsModel(2), **required, **options)
+
+
+def takes_guide(loss) -> bool:
+    """Whether the loss (or the loss a modifier wraps) reads a guide's embeddings of the batch (GIST)."""
+    return embedding_path_of(inner_loss(loss)) in _GUIDED
 
 
 def inner_loss(loss: nn.Module) -> nn.Module:

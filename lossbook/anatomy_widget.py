@@ -223,7 +223,7 @@ class LossAnatomy:
         options = {**self.options, name: float(value)}
         try:
             loss = build_loss(self.loss_name, **options)
-            result = anatomy(loss, self.points, self.batch.labels)
+            result = anatomy(loss, self.points, self.batch.labels, guide=self.batch.embeddings)
             if not math.isfinite(result.loss_value):
                 raise ValueError(f"{name}={value:g} makes {self.loss_name} {result.loss_value} on these points.")
         except Exception:
@@ -256,7 +256,7 @@ class LossAnatomy:
         point[:2] = radius * math.cos(math.radians(angle)), radius * math.sin(math.radians(angle))
         moved = [e.copy() for e in self.points]
         moved[column][row] = point
-        self.anat = anatomy(self.loss, moved, self.batch.labels)
+        self.anat = anatomy(self.loss, moved, self.batch.labels, guide=self.batch.embeddings)
         self.points, self.history = moved, [self.anat.loss_value]
         with self._quietly():
             self.point_dropdown.value = int(sum(len(e) for e in self.points[:column]) + row)
@@ -268,7 +268,7 @@ class LossAnatomy:
     def step(self):
         """One gradient-descent step of every point (``lr`` from the slider), back onto the unit circle."""
         self.points = self.anat.step(self.lr_slider.value)
-        self.anat = anatomy(self.loss, self.points, self.batch.labels)
+        self.anat = anatomy(self.loss, self.points, self.batch.labels, guide=self.batch.embeddings)
         self.history.append(self.anat.loss_value)
         self._sync_angle()
         self._redraw()
@@ -319,7 +319,7 @@ class LossAnatomy:
 
     def _reset(self) -> None:
         self.points = [e.copy() for e in self.batch.embeddings]
-        self.anat = anatomy(self.loss, self.points, self.batch.labels)
+        self.anat = anatomy(self.loss, self.points, self.batch.labels, guide=self.batch.embeddings)
         self.history, self.arrow_scale = [self.anat.loss_value], auto_arrow_scale(self.anat)
         with self._quietly():
             self.point_dropdown.options = [(name, index) for index, name in enumerate(self.anat.pair_labels)]

@@ -18,6 +18,7 @@ from lossbook.anatomy import (
     presets_for,
     refusal,
 )
+from lossbook.anatomy_presets import takes_guide
 from lossbook.formats import FORMATS
 from lossbook.losses.base import EmbeddingPath, LossInputError
 
@@ -42,7 +43,9 @@ def _independent_gradients(name, batch):
     points = [torch.tensor(e, dtype=torch.float64, requires_grad=True) for e in batch.embeddings]
     labels = None if batch.labels is None else torch.as_tensor(batch.labels)
     labels = labels.double() if labels is not None and labels.is_floating_point() else labels
-    value = loss.compute_loss_from_embeddings(points, labels)
+    # The GIST losses read a guide's embeddings of the batch; the anatomy's default guide is the batch as given.
+    guide = {"guide_embeddings": [p.detach().clone() for p in points]} if takes_guide(loss) else {}
+    value = loss.compute_loss_from_embeddings(points, labels, **guide)
     value = sum(value.values()) if isinstance(value, dict) else value  # the regulariser's named parts
     return [g.numpy() for g in torch.autograd.grad(value, points)], float(value.detach())
 
@@ -203,12 +206,12 @@ def test_alignment_and_uniformity_by_hand():
 
 
 def test_shown_and_refused_losses_follow_how_each_gets_its_embeddings():
-    plain = (EmbeddingPath.GIVEN, EmbeddingPath.GRADIENT_CACHE)
-    expected = {name for name in losses.LOSS_NAMES if getattr(losses, name).embedding_path in plain}
+    given = (EmbeddingPath.GIVEN, EmbeddingPath.GRADIENT_CACHE)
+    guided = (EmbeddingPath.WITH_GUIDE, EmbeddingPath.GRADIENT_CACHE_WITH_GUIDE)  # the guide's points come along
+    expected = {name for name in losses.LOSS_NAMES if getattr(losses, name).embedding_path in given + guided}
     assert set(SHOWN) == expected | {"MatryoshkaLoss"} and len(SHOWN) + len(REFUSED) == 29
+    assert {"GISTEmbedLoss", "CachedGISTEmbedLoss"} <= set(SHOWN)
     assert set(REFUSED) == {
-        "GISTEmbedLoss",
-        "CachedGISTEmbedLoss",
         "ContrastiveTensionLoss",
         "ContrastiveTensionLossInBatchNegatives",
         "DenoisingAutoEncoderLoss",
@@ -221,7 +224,6 @@ def test_shown_and_refused_losses_follow_how_each_gets_its_embeddings():
 def test_a_loss_that_cannot_be_shown_says_why_in_one_line(name):
     reason = anatomy_losses()[name]
     assert "\n" not in reason and reason.startswith(f"{name} cannot be shown on given points")
-    assert ("guide" in reason) == ("GIST" in name)
     with pytest.raises(ValueError, match=f"^{name} cannot be shown"):
         build_loss(name)
 
@@ -231,15 +233,13 @@ def test_refused_instances_raise_the_same_line_from_anatomy():
     built = [
         losses.ContrastiveTensionLoss(PointsModel(2)),
         losses.ContrastiveTensionLossInBatchNegatives(PointsModel(2)),
-        losses.GISTEmbedLoss(None, None),
-        losses.CachedGISTEmbedLoss(None, None),
     ]
     for loss in built:
         with pytest.raises(ValueError, match=f"^{type(loss).__name__} cannot be shown") as raised:
             anatomy(loss, points)
         assert str(raised.value) == refusal(loss)
     around_a_guide = losses.MatryoshkaLoss(PointsModel(2), losses.GISTEmbedLoss(None, None), [2])
-    with pytest.raises(ValueError, match="guide model"):
+    with pytest.raises(ValueError, match="hands the loss it wraps no guide embeddings"):
         anatomy(around_a_guide, points)
 
 
@@ -255,3 +255,19 @@ def test_options_come_from_the_constructor_and_bad_names_say_so():
         preset("pairs")
     with pytest.raises(ValueError, match="one \\(rows, dim\\) array per column"):
         anatomy(build_loss("MultipleNegativesRankingLoss"), [np.zeros((2, 2)), np.zeros((2, 3))])
+
+
+def test_gist_drops_the_negative_its_guide_rates_above_the_positive_where_mnrl_pushes_it():
+    def circle(*degrees):
+        return np.array([[np.cos(np.radians(d)), np.sin(np.radians(d))] for d in degrees])
+
+    # Anchor a0 at 0 degrees, its positive at 30; the other row's positive p1 sits at 10: closer to a0 than a0's
+    # own positive, so the guide (the batch as given) calls it a false negative.
+    points = [circle(0, 180), circle(30, 10)]
+    gist, mnrl = (anatomy(build_loss(name), points) for name in ("GISTEmbedLoss", "MultipleNegativesRankingLoss"))
+    a0, p1 = gist.pair_labels.index("a0"), gist.pair_labels.index("p1")
+    assert mnrl.pull[a0, p1] < -1e-3  # pushed away
+    assert gist.pull[a0, p1] == 0  # masked: no force at all
+    # A guide that sees p1 far away (at 150 degrees) lets GIST push it like MNRL does.
+    far = anatomy(build_loss("GISTEmbedLoss"), points, guide=[circle(0, 180), circle(30, 150)])
+    assert far.pull[a0, p1] < -1e-3

@@ -26,7 +26,8 @@ def _image(app) -> bytes:
 
 def test_it_offers_exactly_the_losses_that_can_be_shown_and_draws_each(app):
     assert list(app.loss_dropdown.options) == [n for n, reason in anatomy_losses().items() if reason is None]
-    assert "GISTEmbedLoss" not in app.loss_dropdown.options and "guide model" in app.refused_info.value
+    assert "GISTEmbedLoss" in app.loss_dropdown.options and "DenoisingAutoEncoderLoss" not in app.loss_dropdown.options
+    assert "DenoisingAutoEncoderLoss" in app.refused_info.value
     for name in app.loss_dropdown.options:
         app.loss_dropdown.value = name
         assert app.message == "", name
@@ -122,7 +123,7 @@ def test_stop_ends_a_play_early(app):
     [
         (lambda app: app.set_option("scale", -1.0), "scale must be positive"),
         (lambda app: app.set_option("margin", 0.5), "MultipleNegativesRankingLoss has no option 'margin'"),
-        (lambda app: app.select_loss("GISTEmbedLoss"), "GISTEmbedLoss cannot be shown on given points"),
+        (lambda app: app.select_loss("AdaptiveLayerLoss"), "AdaptiveLayerLoss cannot be shown on given points"),
         (lambda app: app.select_preset("pair-score"), "MultipleNegativesRankingLoss takes the presets pair"),
         (lambda app: app.move_point(5, 0, 10.0), "No point at column 5"),
         (lambda app: app.play(-1), "steps must be a whole number"),

@@ -58,9 +58,9 @@ def test_selecting_a_loss_shows_formula_and_reference(explorer):
     # The card says where to see the loss's forces (notebook 10), or, for a loss that needs texts, why it can't.
     assert 'href="10_loss_anatomy.ipynb"' in explorer.loss_info.value
     assert "LossAnatomy(&quot;CoSENTLoss&quot;)" in explorer.loss_info.value
-    explorer.choose_dataset("qa-pairs")
-    explorer.select_loss("GISTEmbedLoss")
-    assert "not shown there" in explorer.loss_info.value and "guide model" in explorer.loss_info.value
+    explorer.choose_dataset("sentences")
+    explorer.select_loss("ContrastiveTensionLossInBatchNegatives")
+    assert "not shown there" in explorer.loss_info.value and "texts themselves" in explorer.loss_info.value
     assert "10_loss_anatomy.ipynb" not in explorer.loss_info.value
 
 
