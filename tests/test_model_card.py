@@ -103,7 +103,8 @@ def test_sentence_transformers_loads_the_folder_with_its_card(trained):
     assert torch.equal(load_model(folder, device="cpu").encode(TEXTS), reference)
 
 
-def test_a_named_data_set_names_its_hub_id_only_when_the_rows_are_the_hubs(tmp_path):
+def test_a_named_data_set_names_its_hub_id_only_when_the_rows_are_the_hubs(tmp_path, monkeypatch):
+    monkeypatch.delenv("LOSSBOOK_DATA", raising=False)  # the bundled set, whatever the test run's data source
     bundled = load_dataset("stsb", rows=12, verbose=False)
     origin = origin_of(bundled)
     assert origin.label == "stsb [train]" and origin.hub_id is None and "bundled" in origin.source
