@@ -237,8 +237,7 @@ def choose_evaluation(
     else, for data ``lossbook.evaluate`` scores, ``hold_out`` rows kept out of ``train`` (at most a fifth;
     ``evaluation.train_data`` is the rest); (anchor, positive) pairs and triplets the same way, as a retrieval task
     of their own (``retrieval_of_pairs``: each held-out anchor ranks every held-out positive and negative); else a
-    general yardstick:
-    the xquad retrieval set for a handful of pairs, STS-B otherwise.
+    general yardstick: the xquad retrieval set for a handful of pairs, STS-B otherwise.
 
     With neither: None.
     """
